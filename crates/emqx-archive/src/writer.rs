@@ -1,0 +1,228 @@
+//! Atomic archive writing: a temporary file in the target folder, synced, then renamed.
+
+use crate::error::{ArchiveError, ErrorKind};
+use crate::manifest::{Manifest, ManifestEntry, MANIFEST_FORMAT};
+use crate::name::backup_base;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, BufWriter, Read};
+use std::path::{Path, PathBuf};
+
+/// Writes an archive EMQX imports: ustar entries under one top folder, then our manifest.
+pub struct ArchiveWriter {
+    path: PathBuf,
+    base: String,
+    tmp: tempfile::NamedTempFile,
+    builder: tar::Builder<GzEncoder<BufWriter<File>>>,
+    entries: Vec<ManifestEntry>,
+    mtime: u64,
+}
+
+struct HashingReader<'a, R> {
+    inner: R,
+    hash: &'a mut Sha256,
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl ArchiveWriter {
+    /// Starts `dir/file_name`; nothing appears under that name until [`ArchiveWriter::finish`].
+    pub fn create(dir: &Path, file_name: &str) -> Result<Self, ArchiveError> {
+        let path = dir.join(file_name);
+        let base = backup_base(file_name)
+            .ok_or_else(|| ArchiveError::new(&path, ErrorKind::BadBackupName))?
+            .to_owned();
+        let io_err = |source| {
+            ArchiveError::new(
+                &path,
+                ErrorKind::Io {
+                    path: dir.into(),
+                    source,
+                },
+            )
+        };
+        std::fs::create_dir_all(dir).map_err(io_err)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{file_name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io_err)?;
+        let file = tmp.reopen().map_err(io_err)?;
+        let gz = GzEncoder::new(
+            BufWriter::with_capacity(256 * 1024, file),
+            Compression::new(6),
+        );
+        let builder = tar::Builder::new(gz);
+        let mtime = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Ok(ArchiveWriter {
+            path,
+            base,
+            tmp,
+            builder,
+            entries: Vec::new(),
+            mtime,
+        })
+    }
+
+    /// The final path of the archive.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Adds an entry from memory; `rel` is the path under the top folder.
+    pub fn add_bytes(
+        &mut self,
+        rel: &str,
+        data: &[u8],
+        records: Option<u64>,
+    ) -> Result<(), ArchiveError> {
+        self.add_reader(rel, data.len() as u64, data, records)
+    }
+
+    /// Adds an entry of `size` bytes read from `reader`.
+    pub fn add_reader(
+        &mut self,
+        rel: &str,
+        size: u64,
+        reader: impl Read,
+        records: Option<u64>,
+    ) -> Result<(), ArchiveError> {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(size);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(self.mtime);
+        header.set_entry_type(tar::EntryType::Regular);
+        let mut hash = Sha256::new();
+        let full = format!("{}/{rel}", self.base);
+        let reader = HashingReader {
+            inner: reader.take(size),
+            hash: &mut hash,
+        };
+        self.builder
+            .append_data(&mut header, &full, reader)
+            .map_err(|source| {
+                ArchiveError::new(
+                    &self.path,
+                    ErrorKind::Io {
+                        path: full.clone().into(),
+                        source,
+                    },
+                )
+            })?;
+        self.entries.push(ManifestEntry {
+            path: rel.to_owned(),
+            size,
+            sha256: hex::encode(hash.finalize()),
+            records,
+        });
+        Ok(())
+    }
+
+    /// Adds an entry from a file (spooled table or pass-through data), read from its start.
+    pub fn add_file(
+        &mut self,
+        rel: &str,
+        file: &mut File,
+        records: Option<u64>,
+    ) -> Result<(), ArchiveError> {
+        let io_err = |source| {
+            ArchiveError::new(
+                &self.path,
+                ErrorKind::Io {
+                    path: rel.into(),
+                    source,
+                },
+            )
+        };
+        let size = file.metadata().map_err(io_err)?.len();
+        io::Seek::rewind(file).map_err(io_err)?;
+        self.add_reader(rel, size, &mut *file, records)
+    }
+
+    /// Writes the manifest, completes the gzip stream, syncs and renames into place.
+    /// Refuses to replace an existing file.
+    pub fn finish(mut self) -> Result<PathBuf, ArchiveError> {
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            tool: crate::TOOL.to_owned(),
+            created_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+            entries: std::mem::take(&mut self.entries),
+        };
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| self.io(e.into()))?;
+        self.add_bytes("MANIFEST.json", &json, None)?;
+        let gz = self.builder.into_inner().map_err(|e| {
+            ArchiveError::new(
+                &self.path,
+                ErrorKind::Io {
+                    path: self.path.clone(),
+                    source: e,
+                },
+            )
+        })?;
+        let file = gz
+            .finish()
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .map_err(|e| {
+                ArchiveError::new(
+                    &self.path,
+                    ErrorKind::Io {
+                        path: self.path.clone(),
+                        source: e,
+                    },
+                )
+            })?;
+        file.sync_all().map_err(|e| {
+            ArchiveError::new(
+                &self.path,
+                ErrorKind::Io {
+                    path: self.path.clone(),
+                    source: e,
+                },
+            )
+        })?;
+        let path = self.path;
+        self.tmp.persist_noclobber(&path).map_err(|e| {
+            ArchiveError::new(
+                &path,
+                ErrorKind::Io {
+                    path: path.clone(),
+                    source: e.error,
+                },
+            )
+        })?;
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(path)
+    }
+
+    fn io(&self, source: io::Error) -> ArchiveError {
+        ArchiveError::new(
+            &self.path,
+            ErrorKind::Io {
+                path: self.path.clone(),
+                source,
+            },
+        )
+    }
+}

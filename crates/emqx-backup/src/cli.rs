@@ -1,0 +1,118 @@
+//! Command-line definitions.
+
+use crate::size::parse_size;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Back up and restore EMQX 5.x data, and work offline on EMQX export archives.
+///
+/// Archives are EMQX's own format (emqx-export-YYYY-MM-DD-HH-mm-ss.sss.tar.gz): what this tool
+/// writes, EMQX imports, and the other way round.
+///
+/// Exit codes: 0 success; 1 failure on our side (I/O, bug); 2 bad command line;
+/// 3 invalid archive (EMQX would refuse it, or it is corrupt or unsafe).
+#[derive(Debug, Parser)]
+#[command(name = "emqx-backup", version, about, long_about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what an archive holds: META, config roots, tables with record counts and
+    /// attributes, and entries no part of the tool understands.
+    Inspect(InspectArgs),
+    /// Check an archive completely: structure, EMQX's rules, META, every record of every table,
+    /// every config file, and the manifest when present. Exit 0 when sound, 3 otherwise.
+    Verify(VerifyArgs),
+    /// Decode every entry and encode it again into a new archive with a fresh EMQX name.
+    Rewrite(RewriteArgs),
+}
+
+/// Options shared by the commands that read an archive.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Most entries an archive may hold.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_entries: u64,
+    /// Largest single entry, uncompressed (K, M, G suffixes allowed).
+    #[arg(long, value_name = "SIZE", default_value = "8G", value_parser = parse_size)]
+    pub max_entry_size: u64,
+    /// Largest total of all entries, uncompressed.
+    #[arg(long, value_name = "SIZE", default_value = "32G", value_parser = parse_size)]
+    pub max_total_size: u64,
+}
+
+/// `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The archive (a .tar.gz file).
+    pub file: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The archive (a .tar.gz file).
+    pub file: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `rewrite`.
+#[derive(Debug, Args)]
+pub struct RewriteArgs {
+    /// The archive to read.
+    pub file: PathBuf,
+    /// Folder for the new archive (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Encode every record anew instead of copying the bytes of records that decoded cleanly.
+    #[arg(long)]
+    pub reencode: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+impl Cli {
+    /// Whether the command asked for JSON output.
+    pub fn json(&self) -> bool {
+        match &self.command {
+            Command::Inspect(a) => a.json,
+            Command::Verify(a) => a.json,
+            Command::Rewrite(a) => a.json,
+        }
+    }
+}
+
+impl ReadArgs {
+    /// The archive limits these options describe.
+    pub fn limits(&self) -> emqx_archive::Limits {
+        emqx_archive::Limits {
+            max_entries: self.max_entries,
+            max_entry_bytes: self.max_entry_size,
+            max_total_bytes: self.max_total_size,
+            ..emqx_archive::Limits::default()
+        }
+    }
+}
