@@ -81,9 +81,13 @@ fn missing_header_and_schema_are_named() {
     .err()
     .unwrap();
     assert!(matches!(e.kind, BackupErrorKind::MissingHeader));
-    let e = BackupReader::open("f", &items(std::slice::from_ref(&header))[..], ReadOptions::default())
-        .err()
-        .unwrap();
+    let e = BackupReader::open(
+        "f",
+        &items(std::slice::from_ref(&header))[..],
+        ReadOptions::default(),
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e.kind, BackupErrorKind::MissingSchema));
     let e = BackupReader::open(
         "f",

@@ -1,0 +1,399 @@
+//! The command line against real EMQX archives and hostile ones.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/emqx-archives");
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 5, "the five real EMQX archives");
+    v
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures()
+        .into_iter()
+        .find(|p| p.file_name().unwrap() == name)
+        .unwrap()
+}
+
+fn cmd() -> Command {
+    Command::cargo_bin("emqx-backup").unwrap()
+}
+
+/// Builds a .tar.gz from (name, type, data) entries, with raw names (no path checks).
+fn tarball(dir: &Path, file: &str, entries: &[(&str, tar::EntryType, &[u8])]) -> PathBuf {
+    let path = dir.join(file);
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut b = tar::Builder::new(gz);
+    for (name, kind, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(*kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        if *kind == tar::EntryType::Symlink || *kind == tar::EntryType::Link {
+            h.set_link_name("/etc/passwd").unwrap();
+        }
+        let bytes = name.as_bytes();
+        h.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+        h.set_cksum();
+        b.append(&h, *data).unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap();
+    path
+}
+
+const META: &[u8] = b"edition = ce\nversion = \"5.3.1\"\n";
+
+#[test]
+fn verify_accepts_every_real_archive() {
+    for f in fixtures() {
+        cmd()
+            .arg("verify")
+            .arg(&f)
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with("ok: "));
+    }
+}
+
+#[test]
+fn inspect_json_has_the_documented_shape() {
+    let out = cmd()
+        .args(["inspect", "--json"])
+        .arg(fixture("emqx-export-upload-ce.tar.gz"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["meta"]["edition"], "ce");
+    assert_eq!(doc["meta"]["version"], "5.3.1");
+    assert_eq!(doc["tables"]["emqx_banned"]["records"], 3);
+    assert_eq!(
+        doc["tables"]["emqx_acl"]["attributes"],
+        serde_json::json!(["who", "rules"])
+    );
+    assert_eq!(
+        doc["config_roots"],
+        serde_json::json!(["authentication", "authorization", "bridges"])
+    );
+    assert_eq!(doc["entries"].as_array().unwrap().len(), 9);
+    assert_eq!(doc["entries"][0]["kind"], "meta");
+}
+
+#[test]
+fn inspect_lists_retained_messages_and_legacy_tables() {
+    cmd()
+        .arg("inspect")
+        .arg(fixture("emqx-export-ce-retained-msgs-test.tar.gz"))
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("emqx_retainer_message")
+                .and(predicate::str::contains("emqx_banned_rules")),
+        );
+    cmd()
+        .arg("inspect")
+        .arg(fixture("emqx-export-test-bootstrap-ce.tar.gz"))
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("emqx_enhanced_authn_scram_mnesia")
+                .and(predicate::str::contains("desc")),
+        );
+}
+
+#[test]
+fn rewrite_round_trips_every_real_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, f) in fixtures().iter().enumerate() {
+        for reencode in [false, true] {
+            let out = dir.path().join(format!("{i}-{reencode}"));
+            let mut c = cmd();
+            c.args(["rewrite", "--json"]).arg(f).arg("-o").arg(&out);
+            if reencode {
+                c.arg("--reencode");
+            }
+            let o = c.output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            let written = PathBuf::from(report["output"].as_str().unwrap());
+            let name = written.file_name().unwrap().to_str().unwrap().to_owned();
+            assert!(
+                name.starts_with("emqx-export-") && name.ends_with(".tar.gz"),
+                "{name}"
+            );
+            cmd()
+                .arg("verify")
+                .arg(&written)
+                .assert()
+                .success()
+                .stdout(predicate::str::contains("manifest verified"));
+            let src = inspect_json(f);
+            let dst = inspect_json(&written);
+            assert_eq!(src["meta"], dst["meta"]);
+            assert_eq!(
+                src["config_roots"].as_array().map(|a| a.len()),
+                dst["config_roots"].as_array().map(|a| a.len())
+            );
+            for (table, info) in src["tables"].as_object().unwrap() {
+                assert_eq!(info["records"], dst["tables"][table]["records"], "{table}");
+                assert_eq!(
+                    info["attributes"], dst["tables"][table]["attributes"],
+                    "{table}"
+                );
+            }
+            let dirs = std::fs::read_dir(&out).unwrap().count();
+            assert_eq!(dirs, 1, "only the archive is left in the output folder");
+        }
+    }
+}
+
+fn inspect_json(p: &Path) -> serde_json::Value {
+    let out = cmd().args(["inspect", "--json"]).arg(p).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn refused(path: &Path, needle: &str) {
+    cmd()
+        .arg("verify")
+        .arg(path)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(needle));
+}
+
+#[test]
+fn hostile_and_broken_archives_are_refused_with_named_entries() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let reg = tar::EntryType::Regular;
+    refused(
+        &tarball(dir, "a.tar.gz", &[("a/../../etc/x", reg, b"x")]),
+        "'..' in path",
+    );
+    refused(
+        &tarball(dir, "b.tar.gz", &[("/b/META.hocon", reg, META)]),
+        "absolute path",
+    );
+    refused(
+        &tarball(
+            dir,
+            "c.tar.gz",
+            &[
+                ("c/META.hocon", reg, META),
+                ("c/link", tar::EntryType::Symlink, b""),
+            ],
+        ),
+        "symbolic link",
+    );
+    refused(
+        &tarball(
+            dir,
+            "d.tar.gz",
+            &[
+                ("d/META.hocon", reg, META),
+                ("d/hard", tar::EntryType::Link, b""),
+            ],
+        ),
+        "hard link",
+    );
+    refused(
+        &tarball(
+            dir,
+            "e.tar.gz",
+            &[
+                ("e/META.hocon", reg, META),
+                ("e/dev", tar::EntryType::Char, b""),
+            ],
+        ),
+        "character device",
+    );
+    refused(
+        &tarball(dir, "f.tar.gz", &[("./f/META.hocon", reg, META)]),
+        "must be under <backup name> directory",
+    );
+    refused(
+        &tarball(dir, "g.tar.gz", &[("other/META.hocon", reg, META)]),
+        "must be under <backup name> directory",
+    );
+    refused(
+        &tarball(
+            dir,
+            "h.tar.gz",
+            &[("h/META.hocon", reg, META), ("h/META.hocon", reg, META)],
+        ),
+        "more than once",
+    );
+    refused(
+        &tarball(dir, "i.tar.gz", &[("i/cluster.hocon", reg, b"a = 1")]),
+        "missing META.hocon",
+    );
+    refused(
+        &tarball(
+            dir,
+            "j.tar.gz",
+            &[("j/META.hocon", reg, b"edition = xe\nversion = \"5.3.1\"")],
+        ),
+        "wrong EMQX edition value",
+    );
+    refused(
+        &tarball(
+            dir,
+            "k.tar.gz",
+            &[("k/META.hocon", reg, b"edition = ce\nversion = \"5\"")],
+        ),
+        "wrong EMQX version value",
+    );
+    refused(
+        &tarball(
+            dir,
+            "l.tar.gz",
+            &[
+                ("l/META.hocon", reg, META),
+                ("l/cluster.hocon", reg, b"a = {"),
+            ],
+        ),
+        "l/cluster.hocon",
+    );
+    refused(
+        &tarball(dir, "m.tar.gz", &[("m\\META.hocon", reg, META)]),
+        "backslash",
+    );
+    refused(
+        &tarball(dir, "n.tgz", &[("n/META.hocon", reg, META)]),
+        "file name must have .tar.gz extension",
+    );
+    let junk = b"\x01\x02\x03\x04\x63\x58\x4d\x0bbad file\n\n\n";
+    refused(
+        &tarball(
+            dir,
+            "o.tar.gz",
+            &[
+                ("o/META.hocon", reg, META),
+                ("o/mnesia/emqx_acl", reg, junk),
+            ],
+        ),
+        "o/mnesia/emqx_acl: byte 8",
+    );
+}
+
+#[test]
+fn renamed_archives_and_table_files_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let renamed = d.path().join("emqx-export-renamed.tar.gz");
+    std::fs::copy(fixture("emqx-export-upload-ce.tar.gz"), &renamed).unwrap();
+    refused(&renamed, "must be under <backup name> directory");
+    // A table file renamed inside the archive: mnesia would restore it into the wrong table.
+    let out = tempfile::tempdir().unwrap();
+    let src = fixture("emqx-export-upload-ce.tar.gz");
+    let extract = out.path().join("x");
+    std::fs::create_dir(&extract).unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&src).unwrap(),
+    ))
+    .unpack(&extract)
+    .unwrap();
+    let top = extract.join("emqx-export-upload-ce");
+    let banned = std::fs::read(top.join("mnesia/emqx_banned")).unwrap();
+    let p = tarball(
+        d.path(),
+        "p.tar.gz",
+        &[
+            ("p/META.hocon", tar::EntryType::Regular, META),
+            (
+                "p/mnesia/emqx_banned_rules",
+                tar::EntryType::Regular,
+                &banned,
+            ),
+        ],
+    );
+    refused(
+        &p,
+        "holds table emqx_banned (schema item), not emqx_banned_rules",
+    );
+}
+
+#[test]
+fn truncated_and_corrupt_gzip_name_the_fault() {
+    let d = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("emqx-export-upload-ce.tar.gz")).unwrap();
+    for cut in [10, 100, 500, 1000, 2000, bytes.len() - 4] {
+        let p = d.path().join("emqx-export-upload-ce.tar.gz");
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        cmd()
+            .arg("verify")
+            .arg(&p)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("emqx-export-upload-ce.tar.gz: "));
+    }
+    let mut flipped = bytes.clone();
+    flipped[600] ^= 0xff;
+    let p = d.path().join("emqx-export-upload-ce.tar.gz");
+    std::fs::write(&p, &flipped).unwrap();
+    cmd().arg("verify").arg(&p).assert().code(3);
+}
+
+#[test]
+fn limits_stop_bombs() {
+    let d = tempfile::tempdir().unwrap();
+    let big = vec![0u8; 1 << 20];
+    let p = tarball(
+        d.path(),
+        "q.tar.gz",
+        &[
+            ("q/META.hocon", tar::EntryType::Regular, META),
+            ("q/zeros", tar::EntryType::Regular, &big),
+        ],
+    );
+    cmd()
+        .args(["verify", "--max-entry-size", "64K"])
+        .arg(&p)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("over the limit"));
+    cmd()
+        .args(["verify", "--max-total-size", "512K"])
+        .arg(&p)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("add up to more than"));
+    cmd()
+        .args(["verify", "--max-entries", "1"])
+        .arg(&p)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("more than 1 entries"));
+    cmd().arg("verify").arg(&p).assert().success();
+}
+
+#[test]
+fn missing_file_is_a_failure_not_an_invalid_archive() {
+    cmd()
+        .args(["verify", "/nonexistent/emqx-export-x.tar.gz"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "/nonexistent/emqx-export-x.tar.gz",
+        ));
+    cmd()
+        .args(["verify", "--json", "/nonexistent/emqx-export-x.tar.gz"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"ok\":false"));
+}

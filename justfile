@@ -1,0 +1,29 @@
+# Everyday recipes: each is a thin call of cargo or cargo xtask.
+
+default:
+    @just --list
+
+# Build everything.
+build:
+    cargo build --workspace
+
+# Run the whole test suite (the OTP oracle tests skip loudly without escript; REQUIRE_OTP=1 makes them mandatory).
+test:
+    cargo test --workspace
+
+# Format and lint as CI does.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The demo: the archive round trip on a real EMQX archive.
+demo:
+    cargo xtask demo
+
+# Benchmarks: verify of a 7 x 1,000,000-record archive, then criterion.
+bench:
+    cargo xtask bench
+
+# What CI runs.
+ci:
+    bash .ci/run

@@ -1,0 +1,137 @@
+//! Shared helpers for the cross-crate tests.
+
+use std::path::PathBuf;
+
+/// The EMQX archives under `tests/fixtures/emqx-archives/*.tar.gz`, sorted by name.
+pub fn fixture_archives() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("emqx-archives");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.expect("read_dir entry").path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".tar.gz"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Runs the Erlang/OTP oracle escripts of `tests/oracle/` (see its README).
+pub mod oracle {
+    use erlang_term::{decode, encode_to_vec, AtomEncoding, Term};
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    /// The `escript` executable found on `PATH`, if any.
+    pub fn escript_path() -> Option<PathBuf> {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("escript"))
+            .find(|p| is_executable(p))
+    }
+
+    fn is_executable(p: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+
+    /// True when `escript` is on `PATH`.
+    pub fn otp_available() -> bool {
+        escript_path().is_some()
+    }
+
+    /// True when the oracle can run; otherwise prints a SKIPPED banner, or panics if `REQUIRE_OTP=1`.
+    pub fn require_otp() -> bool {
+        if otp_available() {
+            return true;
+        }
+        let required = std::env::var("REQUIRE_OTP").is_ok_and(|v| v == "1");
+        if required {
+            panic!(
+                "REQUIRE_OTP=1 but `escript` is not on PATH: the OTP oracle tests cannot run \
+                 (install Erlang/OTP, e.g. apt-get install erlang-nox)"
+            );
+        }
+        // Written to the process's stderr directly, not with eprintln!, so that the test
+        // harness's output capture does not hide it.
+        use std::io::Write;
+        static BANNER: std::sync::Once = std::sync::Once::new();
+        let mut err = std::io::stderr().lock();
+        BANNER.call_once(|| {
+            let _ = err.write_all(
+                b"\n\
+                  *************************************************************************\n\
+                  * SKIPPED: OTP oracle tests need `escript` (apt-get install erlang-nox) *\n\
+                  * `escript` is not on PATH, so these tests checked NOTHING against OTP. *\n\
+                  * Set REQUIRE_OTP=1 to turn this skip into a failure (e.g. in CI).      *\n\
+                  *************************************************************************\n",
+            );
+        });
+        let test = std::thread::current().name().unwrap_or("?").to_owned();
+        let _ = writeln!(err, "SKIPPED (no escript on PATH): {test}");
+        false
+    }
+
+    /// Path of an escript in `tests/oracle/`.
+    pub fn script(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("oracle")
+            .join(name)
+    }
+
+    /// Runs `mnesia_oracle.escript ARGS_BEFORE OUT ARGS_AFTER` and decodes the term in OUT.
+    fn run_oracle(args_before_out: &[&str], args_after_out: &[PathBuf]) -> Term {
+        let escript = escript_path().expect("escript not on PATH (call require_otp() first)");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out.bin");
+        let output = Command::new(&escript)
+            .arg(script("mnesia_oracle.escript"))
+            .args(args_before_out)
+            .arg(&out)
+            .args(args_after_out)
+            .env("TMPDIR", dir.path())
+            .output()
+            .expect("cannot run escript");
+        assert!(
+            output.status.success(),
+            "oracle {args_before_out:?} {args_after_out:?} failed ({}):\nstdout: {}\nstderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let bytes = std::fs::read(&out).expect("oracle wrote no OUT file");
+        decode(&bytes).unwrap_or_else(|e| panic!("cannot decode oracle output: {e}"))
+    }
+
+    /// `mnesia_oracle.escript read FILE OUT`: `{ok, Items}` or `{error, Reason}`.
+    pub fn oracle_read(path: &Path) -> Term {
+        run_oracle(&["read", path.to_str().expect("UTF-8 path")], &[])
+    }
+
+    /// `mnesia_oracle.escript restore OUT [--seed S] FILE...`: `[{Tab, Status, SortedRows}]`.
+    pub fn oracle_restore(files: &[PathBuf], seed: Option<&[(String, Vec<Term>)]>) -> Term {
+        let seed_dir = tempfile::tempdir().expect("tempdir");
+        let mut args: Vec<PathBuf> = Vec::new();
+        if let Some(seed) = seed {
+            let term = Term::list(
+                seed.iter()
+                    .map(|(tab, recs)| Term::tuple(vec![Term::atom(tab), Term::list(recs.clone())]))
+                    .collect(),
+            );
+            let path = seed_dir.path().join("seed.bin");
+            std::fs::write(
+                &path,
+                encode_to_vec(&term, AtomEncoding::Utf8).expect("encode seed"),
+            )
+            .expect("write seed");
+            args.push("--seed".into());
+            args.push(path);
+        }
+        args.extend(files.iter().cloned());
+        run_oracle(&["restore"], &args)
+    }
+}

@@ -1,0 +1,91 @@
+//! `cargo xtask bench`: whole-process figures for `verify`, then criterion.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// Generates (once) a 7-table archive and times `emqx-backup verify` on it.
+pub fn run(records: usize, runs: usize, criterion: bool) -> anyhow::Result<()> {
+    crate::cargo(&["build", "--release", "-p", "emqx-backup"])?;
+    let dir = crate::root()
+        .join("target/bench-data")
+        .join(format!("{records}"));
+    let archive = match existing(&dir) {
+        Some(p) => p,
+        None => {
+            eprintln!(
+                "writing a 7-table archive with {records} records per table to {}",
+                dir.display()
+            );
+            let t = Instant::now();
+            let p = crate::synth::write_archive(&dir, records)?;
+            eprintln!("  written in {:.1} s", t.elapsed().as_secs_f64());
+            p
+        }
+    };
+    let size = std::fs::metadata(&archive)?.len();
+    println!(
+        "archive: {} ({:.1} MB compressed, {} records)",
+        archive.display(),
+        size as f64 / 1e6,
+        7 * records
+    );
+    let bin = crate::release_bin("emqx-backup");
+    let mut walls = Vec::new();
+    let mut peaks = Vec::new();
+    for i in 0..runs {
+        let t = Instant::now();
+        let child = Command::new(&bin)
+            .args(["-q", "verify"])
+            .arg(&archive)
+            .spawn()?;
+        let (ok, peak) = wait_with_peak_rss(child.id());
+        let wall = t.elapsed().as_secs_f64();
+        anyhow::ensure!(ok, "verify failed on run {i}");
+        println!(
+            "  run {}: verify {:.2} s, peak RSS {:.1} MB",
+            i + 1,
+            wall,
+            peak as f64 / 1024.0
+        );
+        walls.push(wall);
+        peaks.push(peak);
+    }
+    walls.sort_by(f64::total_cmp);
+    let median = walls[walls.len() / 2];
+    println!(
+        "verify: median {:.2} s over {runs} runs, {:.2} M records/s, peak RSS {:.1} MB",
+        median,
+        7.0 * records as f64 / median / 1e6,
+        *peaks.iter().max().unwrap_or(&0) as f64 / 1024.0
+    );
+    if criterion {
+        crate::cargo(&["bench", "-p", "mnesia-backup", "--bench", "codec"])?;
+    }
+    Ok(())
+}
+
+fn existing(dir: &std::path::Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(emqx_archive::is_export_name)
+        })
+}
+
+/// Waits for one child and returns whether it exited 0 and its own peak resident set in KiB.
+fn wait_with_peak_rss(pid: u32) -> (bool, i64) {
+    // SAFETY: wait4 only writes into the zeroed status and rusage we pass, for our own child.
+    unsafe {
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let r = libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage);
+        (
+            r > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            usage.ru_maxrss,
+        )
+    }
+}

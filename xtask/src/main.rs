@@ -1,0 +1,84 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+
+mod bench;
+mod demo;
+mod synth;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Project automation.
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build, then show the archive round trip on a real EMQX archive.
+    Demo,
+    /// Measure `verify` of a 7-table archive with a million records per table (speed and peak memory),
+    /// then run the criterion benchmarks.
+    Bench {
+        /// Records per table in the generated archive.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Timed runs of verify.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Skip `cargo bench`.
+        #[arg(long)]
+        no_criterion: bool,
+    },
+    /// Write a synthetic archive (7 tables) for tests and benchmarks.
+    Synth {
+        /// Records per table.
+        #[arg(long, default_value_t = 1000)]
+        records: usize,
+        /// Output folder.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().task {
+        Task::Demo => demo::run(),
+        Task::Bench {
+            records,
+            runs,
+            no_criterion,
+        } => bench::run(records, runs, !no_criterion),
+        Task::Synth { records, output } => {
+            let path = synth::write_archive(&output, records)?;
+            println!("{}", path.display());
+            Ok(())
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs cargo with `args` in the workspace root and fails if it fails.
+fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(root())
+        .status()?;
+    anyhow::ensure!(status.success(), "cargo {} failed", args.join(" "));
+    Ok(())
+}
+
+/// Path of a binary built by `cargo build --release`.
+fn release_bin(name: &str) -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    target.join("release").join(name)
+}
