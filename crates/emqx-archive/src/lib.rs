@@ -7,6 +7,7 @@
 
 mod entry;
 mod error;
+mod hashing;
 mod inspect;
 mod limits;
 mod manifest;

@@ -1,6 +1,7 @@
 //! Streaming, checked read of an archive: one pass, one entry in hand at a time.
 
 use crate::error::{ArchiveError, ErrorKind};
+use crate::hashing::HashingReader;
 use crate::limits::Limits;
 use crate::name::backup_base;
 use flate2::read::GzDecoder;
@@ -39,19 +40,6 @@ pub struct EntryDigest {
     pub size: u64,
     /// Lowercase hex SHA-256.
     pub sha256: String,
-}
-
-struct Hashing<'a, R> {
-    inner: R,
-    hash: &'a mut Sha256,
-}
-
-impl<R: Read> Read for Hashing<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
 }
 
 /// Reads `path`, checking EMQX's rules and ours, and calls `visit` for every regular file in
@@ -137,7 +125,7 @@ pub fn read_archive(
             }));
         }
         let mut hash = Sha256::new();
-        let mut hashing = Hashing {
+        let mut hashing = HashingReader {
             inner: &mut entry,
             hash: &mut hash,
         };

@@ -1,6 +1,7 @@
 //! Atomic archive writing: a temporary file in the target folder, synced, then renamed.
 
 use crate::error::{ArchiveError, ErrorKind};
+use crate::hashing::HashingReader;
 use crate::manifest::{Manifest, ManifestEntry, MANIFEST_FORMAT};
 use crate::name::backup_base;
 use flate2::write::GzEncoder;
@@ -18,19 +19,6 @@ pub struct ArchiveWriter {
     builder: tar::Builder<GzEncoder<BufWriter<File>>>,
     entries: Vec<ManifestEntry>,
     mtime: u64,
-}
-
-struct HashingReader<'a, R> {
-    inner: R,
-    hash: &'a mut Sha256,
-}
-
-impl<R: Read> Read for HashingReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
 }
 
 impl ArchiveWriter {

@@ -10,7 +10,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Inspect(args) => inspect::run(args),
-        Command::Verify(args) => verify::run(args, cli.quiet),
+        Command::Verify(args) => verify::run(args, cli.quiet, cli.verbose),
         Command::Rewrite(args) => rewrite::run(args, cli.quiet),
     }
 }

@@ -3,7 +3,7 @@
 use crate::cli::VerifyArgs;
 
 /// Checks the archive; errors carry the entry and the fault.
-pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<()> {
+pub fn run(args: &VerifyArgs, quiet: bool, verbose: bool) -> anyhow::Result<()> {
     let i = emqx_archive::verify(&args.file, &args.read.limits())?;
     let records: u64 = i.tables.values().map(|t| t.records).sum();
     if args.json {
@@ -27,6 +27,18 @@ pub fn run(args: &VerifyArgs, quiet: bool) -> anyhow::Result<()> {
             i.config_roots.len(),
             if i.has_manifest { "verified" } else { "absent" }
         );
+        if verbose {
+            for (name, t) in &i.tables {
+                println!(
+                    "  {name}: {} records decoded, attributes [{}]",
+                    t.records,
+                    t.attributes.join(", ")
+                );
+            }
+            for e in &i.entries {
+                println!("  {} {} bytes sha256 {}", e.path, e.size, e.sha256);
+            }
+        }
     }
     Ok(())
 }
