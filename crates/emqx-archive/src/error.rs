@@ -1,6 +1,6 @@
 //! Errors: each names the archive, and the entry where there is one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A fault in an archive, or in reading or writing one.
 #[derive(Debug, thiserror::Error)]
@@ -92,10 +92,10 @@ pub enum ErrorKind {
         limit: u64,
     },
     /// The gzip stream or the tar structure is broken.
-    #[error("corrupt archive{}: {message}", entry.as_ref().map(|e| format!(" at entry {e:?}")).unwrap_or_default())]
+    #[error("corrupt archive{place}: {message}")]
     Corrupt {
-        /// The entry being read, if any.
-        entry: Option<String>,
+        /// Where in the archive the fault was met.
+        place: Place,
         /// What the decompressor or tar reader said.
         message: String,
     },
@@ -135,6 +135,34 @@ pub enum ErrorKind {
     },
 }
 
+/// Where a read fault was met, relative to the entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// Before the first entry.
+    Start,
+    /// While reading this entry's content.
+    At(String),
+    /// After this entry, while looking for the next one or the end.
+    After(String),
+}
+
+impl Place {
+    /// `After(entry)`, or `Start` when no entry was read yet.
+    pub(crate) fn after(entry: Option<&str>) -> Place {
+        entry.map_or(Place::Start, |e| Place::After(e.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Start => Ok(()),
+            Place::At(e) => write!(f, " at entry {e:?}"),
+            Place::After(e) => write!(f, " after entry {e:?}"),
+        }
+    }
+}
+
 impl ArchiveError {
     /// An error about `archive`.
     pub fn new(archive: impl Into<PathBuf>, kind: ErrorKind) -> Self {
@@ -142,6 +170,17 @@ impl ArchiveError {
             archive: archive.into(),
             kind,
         }
+    }
+
+    /// An I/O failure on `file` while working on `archive`.
+    pub fn io(archive: &Path, file: &Path, source: std::io::Error) -> Self {
+        ArchiveError::new(
+            archive,
+            ErrorKind::Io {
+                path: file.to_owned(),
+                source,
+            },
+        )
     }
 
     /// Whether the fault lies in the archive's content (as opposed to I/O on our side).

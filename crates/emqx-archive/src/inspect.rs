@@ -1,7 +1,7 @@
 //! Inspect and verify: read every entry, decode every table, parse every config file.
 
 use crate::entry::{classify, EntryKind};
-use crate::error::{ArchiveError, ErrorKind};
+use crate::error::{ArchiveError, ErrorKind, Place};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::meta::{Meta, MetaFault};
@@ -68,7 +68,8 @@ pub struct EntryInfo {
     pub kind: EntryKind,
 }
 
-/// Reads the whole archive, decoding every table record and parsing every config file.
+/// Reads the whole archive, decoding every table record, parsing every config file and checking
+/// the manifest when there is one; the first fault is the error. This is `verify`.
 pub fn inspect(path: &Path, limits: &Limits) -> Result<Inspection, ArchiveError> {
     let err = |kind| ArchiveError::new(path, kind);
     let mut meta = None;
@@ -150,12 +151,6 @@ pub fn inspect(path: &Path, limits: &Limits) -> Result<Inspection, ArchiveError>
     Ok(inspection)
 }
 
-/// Inspects the archive and also requires a sound manifest when one is present: the checks of
-/// `emqx-backup verify`. (Inspect already fails on any other fault.)
-pub fn verify(path: &Path, limits: &Limits) -> Result<Inspection, ArchiveError> {
-    inspect(path, limits)
-}
-
 fn check_manifest(inspection: &Inspection, manifest: &Manifest) -> Result<(), String> {
     let digests: Vec<EntryDigest> = inspection
         .entries
@@ -179,7 +174,7 @@ fn read_text(entry: &mut Entry<'_>) -> Result<String, ErrorKind> {
     entry
         .read_to_string(&mut text)
         .map_err(|e| ErrorKind::Corrupt {
-            entry: Some(entry.name.to_owned()),
+            place: Place::At(entry.name.to_owned()),
             message: e.to_string(),
         })?;
     Ok(text)

@@ -18,8 +18,8 @@ mod rewrite;
 mod writer;
 
 pub use entry::{classify, EntryKind};
-pub use error::{ArchiveError, ErrorKind};
-pub use inspect::{inspect, verify, EntryInfo, Inspection, TableInfo};
+pub use error::{ArchiveError, ErrorKind, Place};
+pub use inspect::{inspect, EntryInfo, Inspection, TableInfo};
 pub use limits::Limits;
 pub use manifest::{Manifest, ManifestEntry, MANIFEST_FORMAT};
 pub use meta::{Edition, Meta, VersionRules};

@@ -1,11 +1,10 @@
 //! Streaming, checked read of an archive: one pass, one entry in hand at a time.
 
-use crate::error::{ArchiveError, ErrorKind};
+use crate::error::{ArchiveError, ErrorKind, Place};
 use crate::hashing::HashingReader;
 use crate::limits::Limits;
 use crate::name::backup_base;
 use flate2::read::GzDecoder;
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -64,19 +63,23 @@ pub fn read_archive(
         })
     })?;
     let mut archive = tar::Archive::new(GzDecoder::new(BufReader::with_capacity(256 * 1024, file)));
-    let corrupt = |entry: Option<&str>, e: io::Error| {
+    let corrupt = |place: Place, e: io::Error| {
         err(ErrorKind::Corrupt {
-            entry: entry.map(str::to_owned),
+            place,
             message: e.to_string(),
         })
     };
     let mut digests = Vec::new();
     let mut seen = HashSet::new();
     let (mut count, mut total) = (0u64, 0u64);
-    let entries = archive.entries().map_err(|e| corrupt(None, e))?;
+    let entries = archive.entries().map_err(|e| corrupt(Place::Start, e))?;
     for entry in entries {
-        let mut entry =
-            entry.map_err(|e| corrupt(digests.last().map(|d: &EntryDigest| d.rel.as_str()), e))?;
+        let mut entry = entry.map_err(|e| {
+            corrupt(
+                Place::after(digests.last().map(|d: &EntryDigest| d.rel.as_str())),
+                e,
+            )
+        })?;
         count += 1;
         if count > limits.max_entries {
             return Err(err(ErrorKind::TooManyEntries {
@@ -124,11 +127,7 @@ pub fn read_archive(
                 limit: limits.max_total_bytes,
             }));
         }
-        let mut hash = Sha256::new();
-        let mut hashing = HashingReader {
-            inner: &mut entry,
-            hash: &mut hash,
-        };
+        let mut hashing = HashingReader::new(&mut entry);
         let mut e = Entry {
             name: &name,
             rel: &key,
@@ -136,11 +135,18 @@ pub fn read_archive(
             reader: &mut hashing,
         };
         visit(&mut e)?;
-        io::copy(&mut hashing, &mut io::sink()).map_err(|e| corrupt(Some(&name), e))?;
+        io::copy(&mut hashing, &mut io::sink()).map_err(|e| corrupt(Place::At(name.clone()), e))?;
+        if hashing.len() != size {
+            let why = format!("entry ends after {} of its {size} bytes", hashing.len());
+            return Err(corrupt(
+                Place::At(name.clone()),
+                io::Error::new(io::ErrorKind::UnexpectedEof, why),
+            ));
+        }
         digests.push(EntryDigest {
             rel: key,
             size,
-            sha256: hex::encode(hash.finalize()),
+            sha256: hashing.hex_digest(),
         });
     }
     let last = digests.last().map(|d| d.rel.clone());
@@ -148,10 +154,10 @@ pub fn read_archive(
         &mut archive.into_inner().take(MAX_TRAILER + 1),
         &mut io::sink(),
     )
-    .map_err(|e| corrupt(last.as_deref(), e))?;
+    .map_err(|e| corrupt(Place::after(last.as_deref()), e))?;
     if trailer > MAX_TRAILER {
         return Err(corrupt(
-            None,
+            Place::after(last.as_deref()),
             io::Error::other("more than 16 MiB of data after the end of the tar"),
         ));
     }

@@ -6,9 +6,8 @@ use crate::manifest::{Manifest, ManifestEntry, MANIFEST_FORMAT};
 use crate::name::backup_base;
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Read, Seek};
 use std::path::{Path, PathBuf};
 
 /// Writes an archive EMQX imports: ustar entries under one top folder, then our manifest.
@@ -28,15 +27,7 @@ impl ArchiveWriter {
         let base = backup_base(file_name)
             .ok_or_else(|| ArchiveError::new(&path, ErrorKind::BadBackupName))?
             .to_owned();
-        let io_err = |source| {
-            ArchiveError::new(
-                &path,
-                ErrorKind::Io {
-                    path: dir.into(),
-                    source,
-                },
-            )
-        };
+        let io_err = |source| ArchiveError::io(&path, dir, source);
         std::fs::create_dir_all(dir).map_err(io_err)?;
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{file_name}."))
@@ -48,7 +39,6 @@ impl ArchiveWriter {
             BufWriter::with_capacity(256 * 1024, file),
             Compression::new(6),
         );
-        let builder = tar::Builder::new(gz);
         let mtime = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -57,7 +47,7 @@ impl ArchiveWriter {
             path,
             base,
             tmp,
-            builder,
+            builder: tar::Builder::new(gz),
             entries: Vec::new(),
             mtime,
         })
@@ -78,7 +68,8 @@ impl ArchiveWriter {
         self.add_reader(rel, data.len() as u64, data, records)
     }
 
-    /// Adds an entry of `size` bytes read from `reader`.
+    /// Adds an entry of exactly `size` bytes read from `reader`; a shorter source is an error,
+    /// never a silently corrupt tar.
     pub fn add_reader(
         &mut self,
         rel: &str,
@@ -93,27 +84,22 @@ impl ArchiveWriter {
         header.set_gid(0);
         header.set_mtime(self.mtime);
         header.set_entry_type(tar::EntryType::Regular);
-        let mut hash = Sha256::new();
         let full = format!("{}/{rel}", self.base);
-        let reader = HashingReader {
-            inner: reader.take(size),
-            hash: &mut hash,
-        };
+        let mut reader = HashingReader::new(reader.take(size));
         self.builder
-            .append_data(&mut header, &full, reader)
-            .map_err(|source| {
-                ArchiveError::new(
-                    &self.path,
-                    ErrorKind::Io {
-                        path: full.clone().into(),
-                        source,
-                    },
-                )
-            })?;
+            .append_data(&mut header, &full, &mut reader)
+            .map_err(|source| ArchiveError::io(&self.path, Path::new(&full), source))?;
+        if reader.len() != size {
+            let short = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("source gave {} of {size} bytes", reader.len()),
+            );
+            return Err(ArchiveError::io(&self.path, Path::new(&full), short));
+        }
         self.entries.push(ManifestEntry {
             path: rel.to_owned(),
             size,
-            sha256: hex::encode(hash.finalize()),
+            sha256: reader.hex_digest(),
             records,
         });
         Ok(())
@@ -126,22 +112,14 @@ impl ArchiveWriter {
         file: &mut File,
         records: Option<u64>,
     ) -> Result<(), ArchiveError> {
-        let io_err = |source| {
-            ArchiveError::new(
-                &self.path,
-                ErrorKind::Io {
-                    path: rel.into(),
-                    source,
-                },
-            )
-        };
+        let io_err = |source| ArchiveError::io(&self.path, Path::new(rel), source);
         let size = file.metadata().map_err(io_err)?.len();
-        io::Seek::rewind(file).map_err(io_err)?;
+        file.rewind().map_err(io_err)?;
         self.add_reader(rel, size, &mut *file, records)
     }
 
     /// Writes the manifest, completes the gzip stream, syncs and renames into place.
-    /// Refuses to replace an existing file.
+    /// Refuses to replace an existing file. On any error the temporary file is removed.
     pub fn finish(mut self) -> Result<PathBuf, ArchiveError> {
         let manifest = Manifest {
             format: MANIFEST_FORMAT,
@@ -149,68 +127,27 @@ impl ArchiveWriter {
             created_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
             entries: std::mem::take(&mut self.entries),
         };
-        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| self.io(e.into()))?;
+        let json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| ArchiveError::io(&self.path, &self.path, e.into()))?;
         self.add_bytes("MANIFEST.json", &json, None)?;
-        let gz = self.builder.into_inner().map_err(|e| {
-            ArchiveError::new(
-                &self.path,
-                ErrorKind::Io {
-                    path: self.path.clone(),
-                    source: e,
-                },
-            )
-        })?;
-        let file = gz
-            .finish()
-            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-            .map_err(|e| {
-                ArchiveError::new(
-                    &self.path,
-                    ErrorKind::Io {
-                        path: self.path.clone(),
-                        source: e,
-                    },
-                )
-            })?;
-        file.sync_all().map_err(|e| {
-            ArchiveError::new(
-                &self.path,
-                ErrorKind::Io {
-                    path: self.path.clone(),
-                    source: e,
-                },
-            )
-        })?;
         let path = self.path;
-        self.tmp.persist_noclobber(&path).map_err(|e| {
-            ArchiveError::new(
-                &path,
-                ErrorKind::Io {
-                    path: path.clone(),
-                    source: e.error,
-                },
-            )
-        })?;
-        if let Some(dir) = path.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
+        let io_err = |source| ArchiveError::io(&path, &path, source);
+        let file = self
+            .builder
+            .into_inner()
+            .and_then(GzEncoder::finish)
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .map_err(io_err)?;
+        file.sync_all().map_err(io_err)?;
+        self.tmp
+            .persist_noclobber(&path)
+            .map_err(|e| io_err(e.error))?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // The rename is done; syncing the folder makes it durable where the platform allows.
+        let _ = File::open(dir).and_then(|d| d.sync_all());
         Ok(path)
-    }
-
-    fn io(&self, source: io::Error) -> ArchiveError {
-        ArchiveError::new(
-            &self.path,
-            ErrorKind::Io {
-                path: self.path.clone(),
-                source,
-            },
-        )
     }
 }

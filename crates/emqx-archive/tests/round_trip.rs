@@ -103,3 +103,23 @@ fn copy_mode_is_byte_identical_for_tables() {
         std::fs::remove_file(&report.output).unwrap();
     }
 }
+
+#[test]
+fn a_short_source_is_an_error_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = emqx_archive::ArchiveWriter::create(
+        dir.path(),
+        "emqx-export-2024-01-01-00-00-00.000.tar.gz",
+    )
+    .unwrap();
+    let e = w
+        .add_reader("mnesia/emqx_acl", 100, &b"only ten b"[..], Some(0))
+        .unwrap_err();
+    assert!(e.to_string().contains("source gave 10 of 100 bytes"), "{e}");
+    drop(w);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no archive and no temporary file left"
+    );
+}

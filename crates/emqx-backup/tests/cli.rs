@@ -2,6 +2,7 @@
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> Vec<PathBuf> {
@@ -347,6 +348,29 @@ fn truncated_and_corrupt_gzip_name_the_fault() {
     let p = d.path().join("emqx-export-upload-ce.tar.gz");
     std::fs::write(&p, &flipped).unwrap();
     cmd().arg("verify").arg(&p).assert().code(3);
+}
+
+#[test]
+fn tar_truncated_inside_sound_gzip_names_the_place() {
+    let d = tempfile::tempdir().unwrap();
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(fixture("emqx-export-upload-ce.tar.gz")).unwrap(),
+    )
+    .read_to_end(&mut tar_bytes)
+    .unwrap();
+    for cut in [700, 1500, 2100, 3000, 6000, 9000] {
+        let p = d.path().join("emqx-export-upload-ce.tar.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&p).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&tar_bytes[..cut]).unwrap();
+        gz.finish().unwrap();
+        cmd().arg("verify").arg(&p).assert().code(3).stderr(
+            predicate::str::contains("corrupt archive").or(predicate::str::contains("truncated")),
+        );
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@ use crate::cli::VerifyArgs;
 
 /// Checks the archive; errors carry the entry and the fault.
 pub fn run(args: &VerifyArgs, quiet: bool, verbose: bool) -> anyhow::Result<()> {
-    let i = emqx_archive::verify(&args.file, &args.read.limits())?;
+    let i = emqx_archive::inspect(&args.file, &args.read.limits())?;
     let records: u64 = i.tables.values().map(|t| t.records).sum();
     if args.json {
         let doc = serde_json::json!({
