@@ -5,6 +5,7 @@
 //! Every test is skipped with a loud banner when `escript` is not on PATH, and fails instead
 //! when `REQUIRE_OTP=1`.
 
+use emqx_archive::{table_def, TableDef};
 use emqx_backup_tests::fixture_archives;
 use emqx_backup_tests::oracle::{oracle_read, oracle_restore, require_otp};
 use erlang_term::{encode_to_vec, AtomEncoding, Term};
@@ -18,114 +19,27 @@ use std::path::{Path, PathBuf};
 // EMQX tables
 // ---------------------------------------------------------------------------------------------
 
-struct Table {
-    name: &'static str,
-    kind: TableType,
-    record_name: &'static str,
-    attributes: &'static [&'static str],
-}
-
-const BANNED_ATTRS: &[&str] = &["who", "by", "reason", "at", "until"];
-
-const TABLES: &[Table] = &[
-    Table {
-        name: "emqx_banned",
-        kind: TableType::Set,
-        record_name: "banned",
-        attributes: BANNED_ATTRS,
-    },
-    Table {
-        name: "emqx_banned_rules",
-        kind: TableType::Set,
-        record_name: "banned",
-        attributes: BANNED_ATTRS,
-    },
-    Table {
-        name: "emqx_authn_mnesia",
-        kind: TableType::OrderedSet,
-        record_name: "user_info",
-        attributes: &["user_id", "password_hash", "salt", "is_superuser"],
-    },
-    Table {
-        name: "emqx_authn_scram_mnesia",
-        kind: TableType::OrderedSet,
-        record_name: "user_info",
-        attributes: &[
-            "user_id",
-            "stored_key",
-            "server_key",
-            "salt",
-            "is_superuser",
-        ],
-    },
-    Table {
-        name: "emqx_acl",
-        kind: TableType::OrderedSet,
-        record_name: "emqx_acl",
-        attributes: &["who", "rules"],
-    },
-    Table {
-        name: "emqx_admin",
-        kind: TableType::Set,
-        record_name: "emqx_admin",
-        attributes: &["username", "pwdhash", "description", "role", "extra"],
-    },
-    Table {
-        name: "emqx_app",
-        kind: TableType::Set,
-        record_name: "emqx_app",
-        attributes: &[
-            "name",
-            "api_key",
-            "api_secret_hash",
-            "enable",
-            "extra",
-            "expired_at",
-            "created_at",
-        ],
-    },
-    Table {
-        name: "emqx_psk",
-        kind: TableType::OrderedSet,
-        record_name: "psk_entry",
-        attributes: &["psk_id", "shared_secret", "extra"],
-    },
-    Table {
-        name: "emqx_retainer_message",
-        kind: TableType::OrderedSet,
-        record_name: "retained_message",
-        attributes: &["topic", "msg", "expiry_time"],
-    },
-];
-
-/// Tables that `mnesia_oracle.escript restore` creates.
-const ORACLE_TABLES: &[&str] = &[
+/// The tables every-table tests write (those with sample records below).
+const SAMPLED: &[&str] = &[
     "emqx_banned",
     "emqx_banned_rules",
     "emqx_authn_mnesia",
-    "emqx_authn_mnesia_ns",
     "emqx_authn_scram_mnesia",
-    "emqx_authn_scram_mnesia_ns",
     "emqx_acl",
-    "emqx_acl_ns",
     "emqx_admin",
     "emqx_app",
     "emqx_psk",
     "emqx_retainer_message",
-    "emqx_mt_config",
 ];
 
-fn table(name: &str) -> &'static Table {
-    TABLES
-        .iter()
-        .find(|t| t.name == name)
-        .unwrap_or_else(|| panic!("unknown table {name}"))
+fn table(name: &str) -> &'static TableDef {
+    table_def(name).unwrap_or_else(|| panic!("unknown table {name}"))
 }
 
 const NODE: &str = "emqx@127.0.0.1";
 
-fn schema_of(t: &Table) -> Schema {
-    Schema::new(t.name, t.kind, t.record_name, t.attributes, NODE)
+fn schema_of(t: &TableDef) -> Schema {
+    t.schema(NODE)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -718,9 +632,9 @@ fn encoding_name(atoms: AtomEncoding) -> &'static str {
 fn every_table(atoms: AtomEncoding) {
     let dir = tempfile::tempdir().unwrap();
     let what = format!("every table, {}", encoding_name(atoms));
-    let written: Vec<Written> = TABLES
+    let written: Vec<Written> = SAMPLED
         .iter()
-        .map(|tab| write_table(dir.path(), tab.name, &sample_records(tab.name), atoms))
+        .map(|name| write_table(dir.path(), table(name).name, &sample_records(name), atoms))
         .collect();
     par_map(&written, |w| check_read(w, &what));
     check_restore(&written.iter().collect::<Vec<_>>(), &what);
@@ -1318,7 +1232,7 @@ fn real_archives_read_and_copied_like_otp() {
             let bytes = std::fs::read(&path).unwrap();
             set_key.push((table.clone(), bytes.clone()));
             let (header, schema, ours) = read_ours(&path);
-            let known = ORACLE_TABLES.contains(&table.as_str());
+            let known = table_def(&table).is_some();
             let copy = known.then(|| {
                 let copy_dir = dir.join("copy");
                 std::fs::create_dir_all(&copy_dir).unwrap();

@@ -1,8 +1,8 @@
 //! Synthetic archives with EMQX's table shapes, for benchmarks.
 
-use emqx_archive::{export_file_name, ArchiveWriter, Meta};
+use emqx_archive::{export_file_name, table_def, ArchiveWriter, Meta};
 use erlang_term::{AtomEncoding, Term};
-use mnesia_backup::{BackupWriter, LogHeader, Schema, TableType};
+use mnesia_backup::{BackupWriter, LogHeader};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -25,161 +25,100 @@ fn hex(i: usize, len: usize) -> String {
     s
 }
 
-type Table = (
-    &'static str,
-    TableType,
-    &'static str,
-    &'static [&'static str],
-    fn(usize) -> Term,
-);
+/// A table name and how to make its i-th record.
+type Table = (&'static str, fn(usize) -> Term);
 
 fn tables() -> Vec<Table> {
     vec![
-        (
-            "emqx_authn_mnesia",
-            TableType::OrderedSet,
-            "user_info",
-            &["user_id", "password_hash", "salt", "is_superuser"],
-            |i| {
+        ("emqx_authn_mnesia", |i| {
+            Term::tuple(vec![
+                Term::atom("emqx_authn_mnesia"),
+                Term::tuple(vec![Term::atom("mqtt:global"), b(format!("user-{i:07}"))]),
+                b(hex(i, 64)),
+                b(hex(i + 1, 32)),
+                Term::boolean(i % 1000 == 0),
+            ])
+        }),
+        ("emqx_authn_scram_mnesia", |i| {
+            Term::tuple(vec![
+                Term::atom("emqx_authn_scram_mnesia"),
                 Term::tuple(vec![
-                    Term::atom("emqx_authn_mnesia"),
-                    Term::tuple(vec![Term::atom("mqtt:global"), b(format!("user-{i:07}"))]),
-                    b(hex(i, 64)),
-                    b(hex(i + 1, 32)),
-                    Term::boolean(i % 1000 == 0),
-                ])
-            },
-        ),
-        (
-            "emqx_authn_scram_mnesia",
-            TableType::OrderedSet,
-            "user_info",
-            &[
-                "user_id",
-                "stored_key",
-                "server_key",
-                "salt",
-                "is_superuser",
-            ],
-            |i| {
-                Term::tuple(vec![
-                    Term::atom("emqx_authn_scram_mnesia"),
+                    Term::binary("scram:built_in_database"),
+                    b(format!("user-{i:07}")),
+                ]),
+                Term::Binary(hex(i, 32).into_bytes()),
+                Term::Binary(hex(i + 7, 32).into_bytes()),
+                b(hex(i + 1, 32)),
+                Term::boolean(false),
+            ])
+        }),
+        ("emqx_acl", |i| {
+            let action = Term::tuple(vec![
+                Term::atom("all"),
+                Term::list(vec![
                     Term::tuple(vec![
-                        Term::binary("scram:built_in_database"),
-                        b(format!("user-{i:07}")),
+                        Term::atom("qos"),
+                        Term::list(vec![Term::Int(0), Term::Int(1), Term::Int(2)]),
                     ]),
-                    Term::Binary(hex(i, 32).into_bytes()),
-                    Term::Binary(hex(i + 7, 32).into_bytes()),
-                    b(hex(i + 1, 32)),
-                    Term::boolean(false),
-                ])
-            },
-        ),
-        (
-            "emqx_acl",
-            TableType::OrderedSet,
-            "emqx_acl",
-            &["who", "rules"],
-            |i| {
-                let action = Term::tuple(vec![
-                    Term::atom("all"),
-                    Term::list(vec![
-                        Term::tuple(vec![
-                            Term::atom("qos"),
-                            Term::list(vec![Term::Int(0), Term::Int(1), Term::Int(2)]),
-                        ]),
-                        Term::tuple(vec![Term::atom("retain"), Term::atom("all")]),
+                    Term::tuple(vec![Term::atom("retain"), Term::atom("all")]),
+                ]),
+            ]);
+            Term::tuple(vec![
+                Term::atom("emqx_acl"),
+                Term::tuple(vec![Term::Int(1), b(format!("user-{i:07}"))]),
+                Term::list(vec![
+                    Term::tuple(vec![
+                        Term::atom("allow"),
+                        action.clone(),
+                        b(format!("t/{i}/allowed")),
                     ]),
-                ]);
-                Term::tuple(vec![
-                    Term::atom("emqx_acl"),
-                    Term::tuple(vec![Term::Int(1), b(format!("user-{i:07}"))]),
-                    Term::list(vec![
-                        Term::tuple(vec![
-                            Term::atom("allow"),
-                            action.clone(),
-                            b(format!("t/{i}/allowed")),
-                        ]),
-                        Term::tuple(vec![Term::atom("deny"), action, b(format!("t/{i}/denied"))]),
-                    ]),
-                ])
-            },
-        ),
-        (
-            "emqx_banned",
-            TableType::Set,
-            "banned",
-            &["who", "by", "reason", "at", "until"],
-            |i| {
-                Term::tuple(vec![
-                    Term::atom("emqx_banned"),
-                    Term::tuple(vec![Term::atom("clientid"), b(format!("client-{i:07}"))]),
-                    Term::binary("mgmt_api"),
-                    Term::binary("bench"),
-                    Term::Int(1_700_000_000),
-                    Term::atom("infinity"),
-                ])
-            },
-        ),
-        (
-            "emqx_admin",
-            TableType::Set,
-            "emqx_admin",
-            &["username", "pwdhash", "description", "role", "extra"],
-            |i| {
-                Term::tuple(vec![
-                    Term::atom("emqx_admin"),
-                    b(format!("admin-{i:07}")),
-                    Term::Binary([hex(i, 4).into_bytes(), vec![7u8; 32]].concat()),
-                    Term::binary(""),
-                    Term::binary("administrator"),
-                    Term::Map(vec![(Term::atom("password_ts"), Term::Int(1_700_000_000))]),
-                ])
-            },
-        ),
-        (
-            "emqx_app",
-            TableType::Set,
-            "emqx_app",
-            &[
-                "name",
-                "api_key",
-                "api_secret_hash",
-                "enable",
-                "extra",
-                "expired_at",
-                "created_at",
-            ],
-            |i| {
-                Term::tuple(vec![
-                    Term::atom("emqx_app"),
-                    b(format!("key-{i:07}")),
-                    b(hex(i, 16)),
-                    Term::Binary([hex(i, 4).into_bytes(), vec![9u8; 32]].concat()),
-                    Term::boolean(true),
-                    Term::Map(vec![
-                        (Term::atom("desc"), Term::binary("bench")),
-                        (Term::atom("role"), Term::binary("administrator")),
-                    ]),
-                    Term::atom("infinity"),
-                    Term::Int(1_700_000_000),
-                ])
-            },
-        ),
-        (
-            "emqx_psk",
-            TableType::OrderedSet,
-            "psk_entry",
-            &["psk_id", "shared_secret", "extra"],
-            |i| {
-                Term::tuple(vec![
-                    Term::atom("emqx_psk"),
-                    b(format!("psk-{i:07}")),
-                    b(hex(i, 32)),
-                    Term::atom("undefined"),
-                ])
-            },
-        ),
+                    Term::tuple(vec![Term::atom("deny"), action, b(format!("t/{i}/denied"))]),
+                ]),
+            ])
+        }),
+        ("emqx_banned", |i| {
+            Term::tuple(vec![
+                Term::atom("emqx_banned"),
+                Term::tuple(vec![Term::atom("clientid"), b(format!("client-{i:07}"))]),
+                Term::binary("mgmt_api"),
+                Term::binary("bench"),
+                Term::Int(1_700_000_000),
+                Term::atom("infinity"),
+            ])
+        }),
+        ("emqx_admin", |i| {
+            Term::tuple(vec![
+                Term::atom("emqx_admin"),
+                b(format!("admin-{i:07}")),
+                Term::Binary([hex(i, 4).into_bytes(), vec![7u8; 32]].concat()),
+                Term::binary(""),
+                Term::binary("administrator"),
+                Term::Map(vec![(Term::atom("password_ts"), Term::Int(1_700_000_000))]),
+            ])
+        }),
+        ("emqx_app", |i| {
+            Term::tuple(vec![
+                Term::atom("emqx_app"),
+                b(format!("key-{i:07}")),
+                b(hex(i, 16)),
+                Term::Binary([hex(i, 4).into_bytes(), vec![9u8; 32]].concat()),
+                Term::boolean(true),
+                Term::Map(vec![
+                    (Term::atom("desc"), Term::binary("bench")),
+                    (Term::atom("role"), Term::binary("administrator")),
+                ]),
+                Term::atom("infinity"),
+                Term::Int(1_700_000_000),
+            ])
+        }),
+        ("emqx_psk", |i| {
+            Term::tuple(vec![
+                Term::atom("emqx_psk"),
+                b(format!("psk-{i:07}")),
+                b(hex(i, 32)),
+                Term::atom("undefined"),
+            ])
+        }),
     ]
 }
 
@@ -194,8 +133,9 @@ pub fn write_archive(dir: &Path, records: usize) -> anyhow::Result<PathBuf> {
     out.add_bytes("META.hocon", meta.to_hocon().as_bytes(), None)?;
     out.add_bytes("cluster.hocon", b"authentication = [\n  {\n    backend = built_in_database\n    mechanism = password_based\n  }\n]\n", None)?;
     let header = LogHeader::new(NODE);
-    for (name, kind, record_name, attrs, make) in tables() {
-        let schema = Schema::new(name, kind, record_name, attrs, NODE);
+    for (name, make) in tables() {
+        let def = table_def(name).ok_or_else(|| anyhow::anyhow!("{name} is not an EMQX table"))?;
+        let schema = def.schema(NODE);
         let spool = tempfile::tempfile_in(dir)?;
         let mut w = BackupWriter::new(
             name,

@@ -122,6 +122,18 @@ pub enum ErrorKind {
         /// The table its schema says.
         found: String,
     },
+    /// A table file whose attributes EMQX's import refuses (`different_table_schema`).
+    #[error("entry {entry:?}: attributes [{}] differ from EMQX's {table} [{}]: EMQX refuses this table (different_table_schema)", found.join(", "), expected.join(", "))]
+    TableSchema {
+        /// The entry.
+        entry: String,
+        /// The table.
+        table: String,
+        /// Attributes in the file.
+        found: Vec<String>,
+        /// Attributes EMQX defines.
+        expected: Vec<String>,
+    },
     /// MANIFEST.json disagrees with the archive.
     #[error("manifest: {0}")]
     Manifest(String),

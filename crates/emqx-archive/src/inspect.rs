@@ -233,12 +233,24 @@ pub(crate) fn open_table<R: Read>(
     options: ReadOptions,
 ) -> Result<BackupReader<R>, ErrorKind> {
     let reader = BackupReader::open(name, inner, options)?;
-    if reader.schema().table != table {
+    let schema = reader.schema();
+    if schema.table != table {
         return Err(ErrorKind::TableName {
             entry: name.to_owned(),
             expected: table.to_owned(),
-            found: reader.schema().table.clone(),
+            found: schema.table.clone(),
         });
+    }
+    if let Some(def) = crate::tables::table_def(table) {
+        let found = schema.attributes().unwrap_or_default();
+        if !def.accepts(&found) {
+            return Err(ErrorKind::TableSchema {
+                entry: name.to_owned(),
+                table: table.to_owned(),
+                found,
+                expected: def.attributes.iter().map(|a| a.to_string()).collect(),
+            });
+        }
     }
     Ok(reader)
 }

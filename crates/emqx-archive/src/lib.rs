@@ -15,6 +15,7 @@ mod meta;
 mod name;
 mod reader;
 mod rewrite;
+mod tables;
 mod writer;
 
 pub use entry::{classify, EntryKind};
@@ -26,6 +27,7 @@ pub use meta::{Edition, Meta, VersionRules};
 pub use name::{backup_base, export_file_name, is_export_name};
 pub use reader::{read_archive, Entry};
 pub use rewrite::{rewrite, RewriteOptions, RewriteReport};
+pub use tables::{table_def, TableDef, EMQX_TABLES};
 pub use writer::ArchiveWriter;
 
 /// The tool's name and version as recorded in manifests.
