@@ -5,7 +5,7 @@ use erlang_term::Term;
 use mnesia_backup::{BackupReader, ReadOptions};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, PartialEq)]
 enum Content {
@@ -47,21 +47,10 @@ fn contents(path: &Path) -> BTreeMap<String, Content> {
     out
 }
 
-fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/emqx-archives");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn rewrite_keeps_terms_and_trees() {
     let out = tempfile::tempdir().unwrap();
-    for f in fixtures() {
+    for f in emqx_backup_tests::fixture_archives() {
         let before = contents(&f);
         assert!(before.values().any(|c| matches!(c, Content::Table { .. })));
         for reencode in [false, true] {
@@ -84,7 +73,7 @@ fn rewrite_keeps_terms_and_trees() {
 #[test]
 fn copy_mode_is_byte_identical_for_tables() {
     let out = tempfile::tempdir().unwrap();
-    for f in fixtures() {
+    for f in emqx_backup_tests::fixture_archives() {
         let raw = |p: &Path| {
             let mut m = BTreeMap::new();
             read_archive(p, &Limits::default(), |e| {

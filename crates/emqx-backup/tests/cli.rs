@@ -6,13 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/emqx-archives");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
-        .collect();
-    v.sort();
+    let v = emqx_backup_tests::fixture_archives();
     assert_eq!(v.len(), 5, "the five real EMQX archives");
     v
 }
