@@ -112,16 +112,7 @@ impl<R: Read> Reader<R> {
                 return Err(self.error_at(start, ErrorKind::BadMd5 { size }));
             }
         }
-        buf.clear();
-        buf.reserve(size.min(1 << 20) as usize);
-        let got = (&mut self.inner)
-            .take(size)
-            .read_to_end(buf)
-            .map_err(|e| Error {
-                offset: self.offset,
-                kind: e.into(),
-            })? as u64;
-        self.offset += got;
+        let got = self.payload(size, buf)?;
         if got < size {
             return Err(self.error_at(
                 start,
@@ -132,6 +123,27 @@ impl<R: Read> Reader<R> {
             ));
         }
         Ok(Some(start))
+    }
+
+    /// Reads up to `size` payload bytes into `buf`, advancing the offset. Memory grows with the bytes actually
+    /// present, 1 MiB at a time, so a size field claiming more than the file holds costs nothing.
+    fn payload(&mut self, size: u64, buf: &mut Vec<u8>) -> Result<u64, Error> {
+        const STEP: u64 = 1 << 20;
+        buf.clear();
+        let mut got = 0u64;
+        while got < size {
+            let want = (size - got).min(STEP) as usize;
+            let at = buf.len();
+            buf.resize(at + want, 0);
+            let n = self.fill(&mut buf[at..])?;
+            buf.truncate(at + n);
+            got += n as u64;
+            self.offset += n as u64;
+            if n < want {
+                break;
+            }
+        }
+        Ok(got)
     }
 
     fn fill(&mut self, buf: &mut [u8]) -> Result<usize, Error> {

@@ -1,5 +1,6 @@
 //! Decoding one term from a byte slice, bounded and panic-free.
 
+use crate::intern::AtomTable;
 use crate::tags::*;
 use crate::term::{Atom, Opaque, Term};
 use num_bigint::{BigInt, Sign};
@@ -93,29 +94,52 @@ pub enum DecodeError {
 
 /// Decodes a whole slice holding exactly one term (version byte first), with default limits.
 pub fn decode(bytes: &[u8]) -> Result<Term, DecodeError> {
-    decode_with_limits(bytes, DecodeLimits::default())
+    Decoder::new(DecodeLimits::default()).decode(bytes)
 }
 
 /// Decodes a whole slice holding exactly one term (version byte first).
 pub fn decode_with_limits(bytes: &[u8], limits: DecodeLimits) -> Result<Term, DecodeError> {
-    let first = *bytes.first().ok_or(DecodeError::Empty)?;
-    if first != VERSION {
-        return Err(DecodeError::BadVersion { found: first });
+    Decoder::new(limits).decode(bytes)
+}
+
+/// Decodes many terms in a row, sharing one allocation per distinct atom among them:
+/// a backup file repeats the same few atoms in every record.
+pub struct Decoder {
+    limits: DecodeLimits,
+    atoms: AtomTable,
+}
+
+impl Decoder {
+    /// A decoder with these limits and an empty atom table.
+    pub fn new(limits: DecodeLimits) -> Self {
+        Decoder {
+            limits,
+            atoms: AtomTable::default(),
+        }
     }
-    let mut cursor = Cursor {
-        buf: bytes,
-        pos: 1,
-        depth: 0,
-        limits,
-    };
-    let term = cursor.term()?;
-    if cursor.pos != bytes.len() {
-        return Err(DecodeError::Trailing {
-            extra: bytes.len() - cursor.pos,
-            offset: cursor.pos,
-        });
+
+    /// Decodes a whole slice holding exactly one term (version byte first).
+    pub fn decode(&mut self, bytes: &[u8]) -> Result<Term, DecodeError> {
+        let first = *bytes.first().ok_or(DecodeError::Empty)?;
+        if first != VERSION {
+            return Err(DecodeError::BadVersion { found: first });
+        }
+        let mut cursor = Cursor {
+            buf: bytes,
+            pos: 1,
+            depth: 0,
+            limits: self.limits,
+            atoms: &mut self.atoms,
+        };
+        let term = cursor.term()?;
+        if cursor.pos != bytes.len() {
+            return Err(DecodeError::Trailing {
+                extra: bytes.len() - cursor.pos,
+                offset: cursor.pos,
+            });
+        }
+        Ok(term)
     }
-    Ok(term)
 }
 
 struct Cursor<'a> {
@@ -123,6 +147,7 @@ struct Cursor<'a> {
     pos: usize,
     depth: usize,
     limits: DecodeLimits,
+    atoms: &'a mut AtomTable,
 }
 
 impl<'a> Cursor<'a> {
@@ -330,13 +355,10 @@ impl<'a> Cursor<'a> {
             _ => self.u8()? as u64,
         };
         let bytes = self.take(n)?;
-        let name: String = match tag {
-            ATOM | SMALL_ATOM => bytes.iter().map(|&b| b as char).collect(),
-            _ => std::str::from_utf8(bytes)
-                .map_err(|_| DecodeError::BadAtom { offset: start })?
-                .to_owned(),
-        };
-        Ok(Atom(name.into_boxed_str()))
+        let latin1 = matches!(tag, ATOM | SMALL_ATOM);
+        self.atoms
+            .atom(bytes, latin1)
+            .ok_or(DecodeError::BadAtom { offset: start })
     }
 
     fn any_atom(&mut self) -> Result<(), DecodeError> {

@@ -8,10 +8,11 @@
 mod decode;
 mod display;
 mod encode;
+mod intern;
 mod order;
 mod tags;
 mod term;
 
-pub use decode::{decode, decode_with_limits, DecodeError, DecodeLimits};
+pub use decode::{decode, decode_with_limits, DecodeError, DecodeLimits, Decoder};
 pub use encode::{encode, encode_to_vec, AtomEncoding, EncodeError};
 pub use term::{Atom, Opaque, Term};

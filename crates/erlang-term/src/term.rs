@@ -1,10 +1,12 @@
 //! The term type.
 
 use num_bigint::BigInt;
+use std::sync::Arc;
 
-/// An Erlang atom, held as its UTF-8 name whatever tag it was encoded with.
+/// An Erlang atom, held as its UTF-8 name whatever tag it was encoded with. Shared: the
+/// decoder hands out the same allocation for every occurrence of an atom.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Atom(pub Box<str>);
+pub struct Atom(pub Arc<str>);
 
 impl Atom {
     /// The atom's name.

@@ -6,6 +6,10 @@ use mnesia_backup::{BackupReader, BackupWriter, LogHeader, ReadOptions, Schema, 
 
 const RECORDS: usize = 1_000_000;
 
+/// The allocator `emqx-backup` itself runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn user(i: usize) -> Term {
     Term::tuple(vec![
         Term::atom("emqx_authn_mnesia"),
@@ -58,6 +62,16 @@ fn bench(c: &mut Criterion) {
                 n += t.as_tuple().map_or(0, |e| e.len());
             }
             assert_eq!(n, RECORDS * 5);
+        })
+    });
+    g.bench_function("frames_only", |b| {
+        b.iter(|| {
+            let mut r = BackupReader::open("bench", &file[..], ReadOptions::default()).unwrap();
+            let mut n = 0;
+            while let Some(raw) = r.next_raw().unwrap() {
+                n += raw.bytes.len();
+            }
+            assert!(n > RECORDS * 100);
         })
     });
     g.bench_function("encode", |b| {

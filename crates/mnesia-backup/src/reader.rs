@@ -3,7 +3,7 @@
 use crate::error::{BackupError, BackupErrorKind};
 use crate::header::LogHeader;
 use crate::schema::Schema;
-use erlang_term::{decode_with_limits, AtomEncoding, DecodeLimits, Term};
+use erlang_term::{AtomEncoding, DecodeLimits, Decoder, Term};
 use std::io::Read;
 
 /// Bounds and checks for reading.
@@ -44,7 +44,7 @@ pub struct BackupReader<R: Read> {
     atoms: AtomEncoding,
     record_name: String,
     arity: Option<usize>,
-    options: ReadOptions,
+    decoder: Decoder,
     buf: Vec<u8>,
     records: u64,
 }
@@ -56,7 +56,8 @@ impl<R: Read> BackupReader<R> {
             .map_err(|e| BackupError::from_log(file, e))?
             .with_max_item(options.max_item);
         let mut buf = Vec::new();
-        let header_item = next_term(file, &mut log, &mut buf, options)?;
+        let mut decoder = Decoder::new(options.decode);
+        let header_item = next_term(file, &mut log, &mut buf, &mut decoder)?;
         let header_raw = buf.clone();
         let header = match header_item {
             None => {
@@ -91,7 +92,7 @@ impl<R: Read> BackupReader<R> {
                 Some(Ok(h)) => h,
             },
         };
-        let schema_item = next_term(file, &mut log, &mut buf, options)?;
+        let schema_item = next_term(file, &mut log, &mut buf, &mut decoder)?;
         let schema_raw = buf.clone();
         let schema = match schema_item {
             None => {
@@ -133,7 +134,7 @@ impl<R: Read> BackupReader<R> {
             header_raw,
             schema,
             schema_raw,
-            options,
+            decoder,
             buf,
             records: 0,
         })
@@ -192,7 +193,9 @@ impl<R: Read> BackupReader<R> {
             Ok(Some(offset)) => offset,
             Err(e) => return Err(BackupError::from_log(&self.file, e)),
         };
-        let term = decode_with_limits(&self.buf, self.options.decode)
+        let term = self
+            .decoder
+            .decode(&self.buf)
             .map_err(|e| BackupError::new(&self.file, offset, BackupErrorKind::Term(e)))?;
         self.check_record(offset, &term)?;
         self.records += 1;
@@ -251,11 +254,12 @@ fn next_term<R: Read>(
     file: &str,
     log: &mut disk_log::Reader<R>,
     buf: &mut Vec<u8>,
-    options: ReadOptions,
+    decoder: &mut Decoder,
 ) -> Result<Option<(u64, Term)>, BackupError> {
     match log.next_item(buf) {
         Ok(None) => Ok(None),
-        Ok(Some(offset)) => decode_with_limits(buf, options.decode)
+        Ok(Some(offset)) => decoder
+            .decode(buf)
             .map(|t| Some((offset, t)))
             .map_err(|e| BackupError::new(file, offset, BackupErrorKind::Term(e))),
         Err(e) => Err(BackupError::from_log(file, e)),
