@@ -3,7 +3,7 @@
 use crate::error::{Error, ErrorKind};
 use crate::format::*;
 use md5::{Digest, Md5};
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 /// Largest item accepted unless the caller says otherwise (256 MiB: a full MQTT payload fits).
 pub const DEFAULT_MAX_ITEM: u64 = 256 * 1024 * 1024 + 64 * 1024;
@@ -130,6 +130,14 @@ impl<R: Read> Reader<R> {
     fn payload(&mut self, size: u64, buf: &mut Vec<u8>) -> Result<u64, Error> {
         const STEP: u64 = 1 << 20;
         buf.clear();
+        if let Ok(buffered) = self.inner.fill_buf() {
+            if buffered.len() as u64 >= size {
+                buf.extend_from_slice(&buffered[..size as usize]);
+                self.inner.consume(size as usize);
+                self.offset += size;
+                return Ok(size);
+            }
+        }
         let mut got = 0u64;
         while got < size {
             let want = (size - got).min(STEP) as usize;
