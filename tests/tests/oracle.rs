@@ -766,12 +766,12 @@ fn edge_value_files(dir: &Path, atoms: AtomEncoding) -> Vec<Written> {
         (a("unicode_charlist"), Term::charlist(UNICODE_ID)),
         (
             a("improper"),
-            Term::ImproperList(vec![a("a"), i(1)], Box::new(a("tail"))),
+            Term::ImproperList(vec![a("a"), i(1)].into(), Box::new(a("tail"))),
         ),
         (
             a("bits"),
             Term::BitBinary {
-                bytes: vec![0xAB, 0xC0],
+                bytes: vec![0xAB, 0xC0].into(),
                 bits: 3,
             },
         ),

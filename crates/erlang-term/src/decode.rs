@@ -47,12 +47,10 @@ pub enum DecodeError {
         offset: usize,
     },
     /// A tag that exists but has no place in a stored term.
-    #[error("unsupported term tag {tag} ({what}) at byte {offset}")]
+    #[error("unsupported term tag {tag} ({}) at byte {offset}", unsupported_meaning(*tag))]
     Unsupported {
         /// The tag byte.
         tag: u8,
-        /// What the tag means.
-        what: &'static str,
         /// Where it is.
         offset: usize,
     },
@@ -90,6 +88,16 @@ pub enum DecodeError {
         /// Where they start.
         offset: usize,
     },
+}
+
+fn unsupported_meaning(tag: u8) -> &'static str {
+    match tag {
+        COMPRESSED => "compressed term",
+        ATOM_CACHE_REF => "atom cache reference",
+        LOCAL => "local term",
+        OLD_FUN => "old fun",
+        _ => "unsupported",
+    }
 }
 
 /// Decodes a whole slice holding exactly one term (version byte first), with default limits.
@@ -235,7 +243,7 @@ impl<'a> Cursor<'a> {
                     return Err(DecodeError::BadBitstring { offset: start });
                 }
                 Ok(Term::BitBinary {
-                    bytes: self.take(n)?.to_vec(),
+                    bytes: self.take(n)?.into(),
                     bits,
                 })
             }
@@ -259,7 +267,7 @@ impl<'a> Cursor<'a> {
                     }
                     Ok(match tail {
                         Term::List(ref t) if t.is_empty() => Term::List(elements),
-                        other => Term::ImproperList(elements, Box::new(other)),
+                        other => Term::ImproperList(elements.into_boxed_slice(), Box::new(other)),
                     })
                 })
             }
@@ -288,29 +296,12 @@ impl<'a> Cursor<'a> {
                 self.nested(start, |c| c.skip_opaque(tag, start))?;
                 Ok(Term::Opaque(Opaque {
                     tag,
-                    bytes: self.buf[start..self.pos].to_vec(),
+                    bytes: self.buf[start..self.pos].into(),
                 }))
             }
-            COMPRESSED => Err(DecodeError::Unsupported {
-                tag,
-                what: "compressed term",
-                offset: start,
-            }),
-            ATOM_CACHE_REF => Err(DecodeError::Unsupported {
-                tag,
-                what: "atom cache reference",
-                offset: start,
-            }),
-            LOCAL => Err(DecodeError::Unsupported {
-                tag,
-                what: "local term",
-                offset: start,
-            }),
-            117 => Err(DecodeError::Unsupported {
-                tag,
-                what: "old fun",
-                offset: start,
-            }),
+            COMPRESSED | ATOM_CACHE_REF | LOCAL | OLD_FUN => {
+                Err(DecodeError::Unsupported { tag, offset: start })
+            }
             _ => Err(DecodeError::UnknownTag { tag, offset: start }),
         }
     }

@@ -26,7 +26,7 @@ fn class(t: &Term) -> u8 {
 fn cmp_numbers(a: &Term, b: &Term) -> Ordering {
     let big = |t: &Term| match t {
         Term::Int(i) => Some(BigInt::from(*i)),
-        Term::BigInt(b) => Some(b.clone()),
+        Term::BigInt(b) => Some((**b).clone()),
         _ => None,
     };
     let float = |t: &Term| match t {
@@ -75,10 +75,10 @@ impl Ord for Term {
             }),
             (Term::Binary(a), Term::Binary(b)) => a.cmp(b),
             (Term::Binary(a), Term::BitBinary { bytes, .. }) => {
-                a.as_slice().cmp(bytes).then(Ordering::Less)
+                a[..].cmp(&bytes[..]).then(Ordering::Less)
             }
             (Term::BitBinary { bytes, .. }, Term::Binary(b)) => {
-                bytes.as_slice().cmp(b).then(Ordering::Greater)
+                bytes[..].cmp(&b[..]).then(Ordering::Greater)
             }
             (Term::BitBinary { bytes: a, bits: x }, Term::BitBinary { bytes: b, bits: y }) => {
                 a.cmp(b).then(x.cmp(y))

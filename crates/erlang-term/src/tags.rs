@@ -28,6 +28,7 @@ pub const EXPORT: u8 = 113;
 pub const NEW_REFERENCE: u8 = 114;
 pub const SMALL_ATOM: u8 = 115;
 pub const MAP: u8 = 116;
+pub const OLD_FUN: u8 = 117;
 pub const ATOM_UTF8: u8 = 118;
 pub const SMALL_ATOM_UTF8: u8 = 119;
 pub const V4_PORT: u8 = 120;

@@ -28,7 +28,7 @@ pub struct Opaque {
     /// The ETF tag of the term (pid, port, reference or fun).
     pub tag: u8,
     /// The whole encoded term, tag included.
-    pub bytes: Vec<u8>,
+    pub bytes: Box<[u8]>,
 }
 
 /// An Erlang term.
@@ -42,7 +42,7 @@ pub enum Term {
     /// An integer that fits in 64 bits.
     Int(i64),
     /// An integer beyond 64 bits.
-    BigInt(BigInt),
+    BigInt(Box<BigInt>),
     /// A float.
     Float(f64),
     /// A binary.
@@ -50,14 +50,14 @@ pub enum Term {
     /// A bitstring whose last byte holds `bits` (1..=8) significant bits.
     BitBinary {
         /// The bytes, the last one padded.
-        bytes: Vec<u8>,
+        bytes: Box<[u8]>,
         /// Significant bits in the last byte.
         bits: u8,
     },
     /// A proper list; `[]` is the empty list. `STRING_EXT` decodes to a list of integers.
     List(Vec<Term>),
     /// An improper list: elements and a tail that is not `[]`.
-    ImproperList(Vec<Term>, Box<Term>),
+    ImproperList(Box<[Term]>, Box<Term>),
     /// A tuple.
     Tuple(Vec<Term>),
     /// A map, pairs in encoded order.
@@ -181,7 +181,17 @@ impl From<BigInt> for Term {
     fn from(b: BigInt) -> Self {
         match i64::try_from(&b) {
             Ok(i) => Term::Int(i),
-            Err(_) => Term::BigInt(b),
+            Err(_) => Term::BigInt(Box::new(b)),
         }
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    #[test]
+    fn terms_stay_small() {
+        // Every record is a tree of these: a larger term means more memory traffic per record.
+        assert_eq!(std::mem::size_of::<super::Term>(), 32);
+        assert!(std::mem::size_of::<Result<super::Term, crate::DecodeError>>() <= 32);
     }
 }

@@ -182,7 +182,10 @@ fn arb_term() -> impl Strategy<Value = Term> {
         (1u8..=8, proptest::collection::vec(any::<u8>(), 1..4)).prop_map(|(bits, mut bytes)| {
             let last = bytes.len() - 1;
             bytes[last] &= !(0xffu16 >> bits) as u8;
-            Term::BitBinary { bytes, bits }
+            Term::BitBinary {
+                bytes: bytes.into(),
+                bits,
+            }
         }),
     ];
     leaf.prop_recursive(4, 64, 8, |inner| {
@@ -194,7 +197,7 @@ fn arb_term() -> impl Strategy<Value = Term> {
                 inner.clone()
             )
                 .prop_filter("improper tail", |(_, t)| !matches!(t, Term::List(_)))
-                .prop_map(|(l, t)| Term::ImproperList(l, Box::new(t))),
+                .prop_map(|(l, t)| Term::ImproperList(l.into(), Box::new(t))),
             proptest::collection::vec((inner.clone(), inner), 0..4).prop_map(Term::Map),
         ]
     })
