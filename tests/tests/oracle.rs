@@ -1017,16 +1017,8 @@ fn schema_attributes_must_match_emqx() {
         &[authn_rec],
         AtomEncoding::Latin1,
     );
-    let app_attrs = [
-        "name",
-        "api_key",
-        "api_secret_hash",
-        "enable",
-        "extra",
-        "expired_at",
-        "created_at",
-        "surprise",
-    ];
+    let mut app_attrs = table("emqx_app").attributes.to_vec();
+    app_attrs.push("surprise");
     let app = Schema::new("emqx_app", TableType::Set, "emqx_app", &app_attrs, NODE);
     let w2 = write_with_schema(dir.path(), "emqx_app", &app, &[], AtomEncoding::Utf8);
     // Our writer and OTP's disk_log agree on the file itself ...
