@@ -5,6 +5,7 @@
 //! input (no absolute paths, `..`, links or devices; limits on entries and sizes). Writing goes
 //! to a temporary file that is synced and renamed into place, and ends with `MANIFEST.json`.
 
+mod contents;
 mod entry;
 mod error;
 mod hashing;
@@ -18,6 +19,7 @@ mod rewrite;
 mod tables;
 mod writer;
 
+pub use contents::Contents;
 pub use entry::{classify, EntryKind};
 pub use error::{ArchiveError, ErrorKind, Place};
 pub use inspect::{inspect, EntryInfo, Inspection, TableInfo};
