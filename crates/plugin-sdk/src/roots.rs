@@ -15,6 +15,8 @@ pub enum RootMerge {
     ListBy(fn(&Value) -> Option<String>),
     /// `{Type: {Name: Conf}}`: per type, old names ∪ new names, new wins.
     PerTypeByName,
+    /// EMQX exports the root but its import never applies it (`dashboard`, `api_key`).
+    NotImported,
     /// An object where one field merges with its own rule and the other keys come from the
     /// backup over the node's (authorization `sources`, rule_engine `rules`).
     Field(&'static str, &'static RootMerge),
@@ -129,6 +131,10 @@ pub fn merge_root(
     options: &Options,
 ) -> (ScopePlan, Option<Value>) {
     let mut plan = ScopePlan::new(ScopeKind::Root, root);
+    if let RootMerge::NotImported = rule {
+        plan.kept = u64::from(current.is_some());
+        return (plan, current.cloned());
+    }
     let old_units = current.map(|v| units(root, rule, v)).unwrap_or_default();
     let new_units = incoming.map(|v| units(root, rule, v)).unwrap_or_default();
     let mut kept_keys = options.list_kept.then(Vec::new);
