@@ -117,3 +117,12 @@ fn count_records(rel: &str, bytes: &[u8]) -> Option<u64> {
     while reader.next_raw().ok()?.is_some() {}
     Some(reader.records())
 }
+
+/// Parses cluster.hocon text into a JSON object.
+pub fn parse_config(text: &str) -> Result<Map<String, Value>, emqx_hocon::ParseError> {
+    let object = emqx_hocon::parse(text)?;
+    match Value::from(emqx_hocon::Value::Object(object)) {
+        Value::Object(map) => Ok(map),
+        _ => Ok(Map::new()),
+    }
+}

@@ -16,10 +16,11 @@ mod meta;
 mod name;
 mod reader;
 mod rewrite;
+pub mod roots;
 mod tables;
 mod writer;
 
-pub use contents::Contents;
+pub use contents::{parse_config, Contents};
 pub use entry::{classify, EntryKind};
 pub use error::{ArchiveError, ErrorKind, Place};
 pub use inspect::{inspect, EntryInfo, Inspection, TableInfo};

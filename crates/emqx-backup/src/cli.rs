@@ -9,8 +9,8 @@ use std::path::PathBuf;
 /// Archives are EMQX's own format (emqx-export-YYYY-MM-DD-HH-mm-ss.sss.tar.gz): what this tool
 /// writes, EMQX imports, and the other way round.
 ///
-/// Exit codes: 0 success; 1 failure on our side (I/O, bug); 2 bad command line;
-/// 3 invalid archive (EMQX would refuse it, or it is corrupt or unsafe).
+/// Exit codes: 0 success; 1 failure on our side (I/O, bug, a plugin that cannot load);
+/// 2 bad command line; 3 invalid archive (EMQX would refuse it, or it is corrupt or unsafe).
 #[derive(Debug, Parser)]
 #[command(name = "emqx-backup", version, about, long_about)]
 pub struct Cli {
@@ -23,6 +23,10 @@ pub struct Cli {
     /// Print more detail.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Look for domain plugins here first (then $EMQX_BACKUP_PLUGIN_DIR, then
+    /// ../lib/emqx-backup/plugins next to the binary, then the cargo target dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -36,6 +40,79 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Decode every entry and encode it again into a new archive with a fresh EMQX name.
     Rewrite(RewriteArgs),
+    /// List the domain plugins found, where they were found, and what each owns.
+    Plugins(PluginsArgs),
+    /// Compare two archives per domain: records and config paths only in A, only in B, and
+    /// different.
+    Diff(DiffArgs),
+    /// Write the archive an EMQX import of INCOMING into a node holding BASE would leave, and
+    /// print the plan (inserts, updates, unchanged, warnings per domain).
+    Merge(MergeArgs),
+    /// Write a copy of an archive holding only some domains, table sets or config roots.
+    Filter(FilterArgs),
+}
+
+/// `plugins`.
+#[derive(Debug, Args)]
+pub struct PluginsArgs {
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first archive.
+    pub a: PathBuf,
+    /// The second archive.
+    pub b: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The archive of the node's current state.
+    pub base: PathBuf,
+    /// The archive being imported.
+    pub incoming: PathBuf,
+    /// Folder for the merged archive (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `filter`.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// The archive to read.
+    pub file: PathBuf,
+    /// Keep these domains' tables and roots (plugin names, comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "DOMAINS")]
+    pub domains: Vec<String>,
+    /// Keep only these table sets' tables (EMQX names: banned, builtin_authn, ...).
+    #[arg(long, value_delimiter = ',', value_name = "SETS")]
+    pub table_sets: Vec<String>,
+    /// Keep only these config roots (EMQX names: authentication, listeners, ...).
+    #[arg(long, value_delimiter = ',', value_name = "ROOTS")]
+    pub root_keys: Vec<String>,
+    /// Folder for the new archive (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// Options shared by the commands that read an archive.
@@ -60,6 +137,13 @@ pub struct InspectArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Decode the sections of these domains (plugin names, comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "DOMAINS")]
+    pub domain: Vec<String>,
+    /// Print the records of the chosen domains (all domains when none is chosen) in their
+    /// canonical JSON form.
+    #[arg(long)]
+    pub records: bool,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -101,6 +185,10 @@ impl Cli {
             Command::Inspect(a) => a.json,
             Command::Verify(a) => a.json,
             Command::Rewrite(a) => a.json,
+            Command::Plugins(a) => a.json,
+            Command::Diff(a) => a.json,
+            Command::Merge(a) => a.json,
+            Command::Filter(a) => a.json,
         }
     }
 }

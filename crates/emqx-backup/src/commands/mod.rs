@@ -1,16 +1,38 @@
 //! One module per subcommand.
 
+mod diff;
+mod filter;
 mod inspect;
+mod merge;
+mod plugins;
+mod report;
 mod rewrite;
 mod verify;
 
 use crate::cli::{Cli, Command};
+use anyhow::Context;
+use emqx_backup_plugin_host::{default_search_path, Registry};
 
 /// Runs the parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
-        Command::Inspect(args) => inspect::run(args),
-        Command::Verify(args) => verify::run(args, cli.quiet, cli.verbose),
+        Command::Inspect(args) => inspect::run(args, &registry(cli)?),
+        Command::Verify(args) => verify::run(args, &registry(cli)?, cli.quiet, cli.verbose),
         Command::Rewrite(args) => rewrite::run(args, cli.quiet),
+        Command::Plugins(args) => plugins::run(args, &registry(cli)?),
+        Command::Diff(args) => diff::run(args, &registry(cli)?),
+        Command::Merge(args) => merge::run(args, &registry(cli)?, cli.quiet, cli.verbose),
+        Command::Filter(args) => filter::run(args, &registry(cli)?, cli.quiet),
     }
+}
+
+/// Loads the plugins of the search path.
+fn registry(cli: &Cli) -> anyhow::Result<Registry> {
+    if let Some(dir) = &cli.plugin_dir {
+        if !dir.is_dir() {
+            anyhow::bail!("--plugin-dir {}: no such folder", dir.display());
+        }
+    }
+    let dirs = default_search_path(cli.plugin_dir.as_deref());
+    Registry::load(&dirs).context("loading plugins")
 }

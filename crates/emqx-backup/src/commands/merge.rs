@@ -1,0 +1,39 @@
+//! `emqx-backup merge`.
+
+use super::report::plan_text;
+use crate::cli::MergeArgs;
+use emqx_archive::{export_file_name, Contents};
+use emqx_backup_plugin_host::{plan_import, Registry};
+use emqx_backup_plugin_sdk::Options;
+use serde_json::json;
+
+/// Writes the archive an import of INCOMING into a node holding BASE would leave.
+pub fn run(
+    args: &MergeArgs,
+    registry: &Registry,
+    quiet: bool,
+    verbose: bool,
+) -> anyhow::Result<()> {
+    let limits = args.read.limits();
+    let base = Contents::read(&args.base, &limits)?;
+    let incoming = Contents::read(&args.incoming, &limits)?;
+    let options = Options {
+        want_merged: true,
+        ..Options::default()
+    };
+    let plan = plan_import(registry, base, incoming, &options)?;
+    let merged = plan.merged.expect("asked for the merged archive");
+    let name = export_file_name(chrono::Local::now());
+    let written = merged.write(&args.output, &name)?;
+    emqx_archive::inspect(&written, &limits)?;
+    if args.json {
+        let doc = json!({"ok": true, "file": written, "plan": plan.domains});
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if !quiet {
+        for p in &plan.domains {
+            print!("{}", plan_text(p, verbose));
+        }
+        println!("wrote {}", written.display());
+    }
+    Ok(())
+}
