@@ -135,3 +135,78 @@ pub mod oracle {
         run_oracle(&["restore"], &args)
     }
 }
+
+/// Builds the domain plugins, the test plugin of another ABI and the `emqx-backup` binary so
+/// that tests can load and run them:
+/// `cargo test` builds no `cdylib`. Runs once per test process; later calls are free.
+pub mod plugins {
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::sync::OnceLock;
+
+    /// The workspace root.
+    pub fn workspace() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("tests/ sits in the workspace")
+            .to_owned()
+    }
+
+    /// Package names of every crate in `plugins/`.
+    pub fn plugin_packages() -> Vec<String> {
+        let dir = workspace().join("plugins");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path().join("Cargo.toml")).ok())
+            .filter_map(|toml| {
+                toml.lines().find_map(|l| {
+                    l.strip_prefix("name = \"")?
+                        .strip_suffix('"')
+                        .map(str::to_owned)
+                })
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Builds every plugin (dev profile) and returns the folder holding the libraries.
+    pub fn build() -> PathBuf {
+        static BUILT: OnceLock<PathBuf> = OnceLock::new();
+        BUILT
+            .get_or_init(|| {
+                let mut cmd = Command::new(env!("CARGO"));
+                cmd.arg("build").current_dir(workspace());
+                for p in plugin_packages() {
+                    cmd.args(["-p", &p]);
+                }
+                cmd.args(["-p", "emqx-backup-test-old-abi-plugin", "-p", "emqx-backup"]);
+                let out = cmd.output().expect("run cargo build for the plugins");
+                assert!(
+                    out.status.success(),
+                    "building the plugins failed:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let target = std::env::var_os("CARGO_TARGET_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| workspace().join("target"));
+                target.join("debug")
+            })
+            .clone()
+    }
+
+    /// The `emqx-backup` binary, built with the plugins.
+    pub fn binary() -> PathBuf {
+        build().join(format!("emqx-backup{}", std::env::consts::EXE_SUFFIX))
+    }
+
+    /// The file name a library gets on this platform (`libname.so`).
+    pub fn library_file(lib: &str) -> String {
+        format!(
+            "{}{lib}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        )
+    }
+}

@@ -82,8 +82,11 @@ pub struct MergeArgs {
     /// The archive being imported.
     pub incoming: PathBuf,
     /// Folder for the merged archive (created if missing).
-    #[arg(short, long, value_name = "DIR")]
-    pub output: PathBuf,
+    #[arg(short, long, value_name = "DIR", required_unless_present = "dry_run")]
+    pub output: Option<PathBuf>,
+    /// Print the plan only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,

@@ -64,11 +64,7 @@ pub fn plan_import(
 
 /// Tables no plugin owns merge by key as EMQX's import does when the node has the table;
 /// files EMQX does not back up and roots no plugin owns are not imported.
-fn plan_unowned(
-    cur: &Split,
-    inc: &Split,
-    options: &Options,
-) -> Result<(Plan, Entries), HostError> {
+fn plan_unowned(cur: &Split, inc: &Split, options: &Options) -> Result<(Plan, Entries), HostError> {
     let mut plan = Plan {
         domain: UNOWNED.into(),
         ..Plan::default()

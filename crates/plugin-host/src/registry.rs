@@ -143,7 +143,7 @@ fn load_error(path: &Path, host: &Path, e: LibraryError) -> HostError {
         | LibraryError::ParseVersionError(_) => HostError::Abi {
             path: path.to_owned(),
             host: host.to_owned(),
-            why: first_lines(&e.to_string()),
+            why: abi_summary(&e.to_string()),
         },
         other => HostError::Load {
             path: path.to_owned(),
@@ -152,7 +152,34 @@ fn load_error(path: &Path, host: &Path, e: LibraryError) -> HostError {
     }
 }
 
-/// abi_stable's layout reports run to pages; the first lines say what differs.
+/// abi_stable's layout reports run to pages; this keeps which root module each side has
+/// (`PluginMod` of `emqx-backup-plugin-abi 0.1.0`). The whole report with
+/// `EMQX_BACKUP_ABI_DEBUG=1`.
+fn abi_summary(text: &str) -> String {
+    if std::env::var_os("EMQX_BACKUP_ABI_DEBUG").is_some() {
+        eprintln!("{text}");
+    }
+    let side = |half: &str| -> Option<String> {
+        let mut lines = half
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| *l != "Phantom fields:");
+        let ty = lines.find_map(|l| l.strip_prefix("type:"))?.to_owned();
+        let pkg = lines.find_map(|l| l.strip_prefix("package:'"))?;
+        let (name, rest) = pkg.split_once("' version:'")?;
+        let version = rest.split('\'').next()?;
+        Some(format!("{ty} of {name} {version}"))
+    };
+    match text.split_once("To <other>:") {
+        Some((this, other)) => match (side(this), side(other)) {
+            (Some(a), Some(b)) => format!("the host expects root module {a}, the plugin has {b}"),
+            _ => first_lines(text),
+        },
+        None => first_lines(text),
+    }
+}
+
+/// The first lines of a long report.
 fn first_lines(text: &str) -> String {
     let lines: Vec<&str> = text
         .lines()

@@ -18,14 +18,19 @@ pub fn run(
     let base = Contents::read(&args.base, &limits)?;
     let incoming = Contents::read(&args.incoming, &limits)?;
     let options = Options {
-        want_merged: true,
+        want_merged: !args.dry_run,
         ..Options::default()
     };
     let plan = plan_import(registry, base, incoming, &options)?;
-    let merged = plan.merged.expect("asked for the merged archive");
-    let name = export_file_name(chrono::Local::now());
-    let written = merged.write(&args.output, &name)?;
-    emqx_archive::inspect(&written, &limits)?;
+    let written = match (&args.output, plan.merged) {
+        (Some(dir), Some(merged)) if !args.dry_run => {
+            let name = export_file_name(chrono::Local::now());
+            let written = merged.write(dir, &name)?;
+            emqx_archive::inspect(&written, &limits)?;
+            Some(written)
+        }
+        _ => None,
+    };
     if args.json {
         let doc = json!({"ok": true, "file": written, "plan": plan.domains});
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -33,7 +38,10 @@ pub fn run(
         for p in &plan.domains {
             print!("{}", plan_text(p, verbose));
         }
-        println!("wrote {}", written.display());
+        match &written {
+            Some(w) => println!("wrote {}", w.display()),
+            None => println!("dry run: nothing written"),
+        }
     }
     Ok(())
 }
