@@ -65,6 +65,62 @@ pub fn run(records: usize, runs: usize, criterion: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Times `emqx-backup merge --dry-run` (the plan of an import) of two archives of `users` authn
+/// users each, half of them shared, half of the shared ones different.
+pub fn merge_plan(users: usize, runs: usize) -> anyhow::Result<()> {
+    crate::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "emqx-backup",
+        "-p",
+        "emqx-backup-plugin-authn",
+    ])?;
+    let root = crate::root()
+        .join("target/bench-data")
+        .join(format!("merge-{users}"));
+    let make =
+        |side: &str, range: std::ops::Range<usize>, variant: usize| -> anyhow::Result<PathBuf> {
+            let dir = root.join(side);
+            if let Some(p) = existing(&dir) {
+                return Ok(p);
+            }
+            eprintln!("writing {} users to {}", range.len(), dir.display());
+            crate::synth::write_authn_archive(&dir, range, variant)
+        };
+    let base = make("base", 0..users, 0)?;
+    let incoming = make("incoming", users / 2..users + users / 2, 1)?;
+    let bin = crate::release_bin("emqx-backup");
+    let mut walls = Vec::new();
+    let mut peaks = Vec::new();
+    for i in 0..runs {
+        let t = Instant::now();
+        let child = Command::new(&bin)
+            .args(["-q", "merge", "--dry-run"])
+            .arg(&base)
+            .arg(&incoming)
+            .spawn()?;
+        let (ok, peak) = wait_with_peak_rss(child.id());
+        let wall = t.elapsed().as_secs_f64();
+        anyhow::ensure!(ok, "merge --dry-run failed on run {i}");
+        println!(
+            "  run {}: plan {:.2} s, peak RSS {:.1} MB",
+            i + 1,
+            wall,
+            peak as f64 / 1024.0
+        );
+        walls.push(wall);
+        peaks.push(peak);
+    }
+    walls.sort_by(f64::total_cmp);
+    println!(
+        "merge plan of 2 x {users} authn users (half shared): median {:.2} s over {runs} runs, peak RSS {:.1} MB",
+        walls[walls.len() / 2],
+        *peaks.iter().max().unwrap_or(&0) as f64 / 1024.0
+    );
+    Ok(())
+}
+
 fn existing(dir: &std::path::Path) -> Option<PathBuf> {
     std::fs::read_dir(dir)
         .ok()?

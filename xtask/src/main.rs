@@ -33,6 +33,16 @@ enum Task {
         #[arg(long)]
         no_criterion: bool,
     },
+    /// Measure the plan of merging two archives of a million authn users each, half shared
+    /// (`emqx-backup merge --dry-run`): speed and peak memory.
+    BenchMerge {
+        /// Users per archive.
+        #[arg(long, default_value_t = 1_000_000)]
+        users: usize,
+        /// Timed runs.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Write a synthetic archive (7 tables) for tests and benchmarks.
     Synth {
         /// Records per table.
@@ -52,6 +62,7 @@ fn main() -> anyhow::Result<()> {
             runs,
             no_criterion,
         } => bench::run(records, runs, !no_criterion),
+        Task::BenchMerge { users, runs } => bench::merge_plan(users, runs),
         Task::Synth { records, output } => {
             let path = synth::write_archive(&output, records)?;
             println!("{}", path.display());

@@ -153,3 +153,46 @@ pub fn write_archive(dir: &Path, records: usize) -> anyhow::Result<PathBuf> {
     }
     Ok(out.finish()?)
 }
+
+/// Writes an archive holding only `emqx_authn_mnesia` with users `users` (and a matching
+/// `authentication` root). Users whose number is odd get a hash that depends on `variant`, so
+/// two archives with different variants differ on half of the users they share.
+pub fn write_authn_archive(
+    dir: &Path,
+    users: std::ops::Range<usize>,
+    variant: usize,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let mut out = ArchiveWriter::create(dir, &export_file_name(chrono::Local::now()))?;
+    let meta = Meta {
+        edition: emqx_archive::Edition::Ce,
+        version: "5.8.6".into(),
+    };
+    out.add_bytes("META.hocon", meta.to_hocon().as_bytes(), None)?;
+    out.add_bytes("cluster.hocon", b"authentication = [\n  {\n    backend = built_in_database\n    mechanism = password_based\n    password_hash_algorithm {name = sha256, salt_position = suffix}\n  }\n]\n", None)?;
+    let name = "emqx_authn_mnesia";
+    let def = table_def(name).ok_or_else(|| anyhow::anyhow!("{name} is not an EMQX table"))?;
+    let spool = tempfile::tempfile_in(dir)?;
+    let mut w = BackupWriter::new(
+        name,
+        BufWriter::new(spool),
+        &LogHeader::new(NODE),
+        &def.schema(NODE),
+        AtomEncoding::Utf8,
+    )?;
+    let count = users.len();
+    for i in users {
+        let hash_seed = i + variant * (i % 2) * 7_919;
+        w.write_record(&Term::tuple(vec![
+            Term::atom(name),
+            Term::tuple(vec![Term::atom("mqtt:global"), b(format!("user-{i:08}"))]),
+            b(hex(hash_seed, 64)),
+            b(hex(i + 1, 32)),
+            Term::boolean(i % 1000 == 0),
+        ]))?;
+    }
+    let mut file = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+    file.flush()?;
+    out.add_file(&format!("mnesia/{name}"), &mut file, Some(count as u64))?;
+    Ok(out.finish()?)
+}
