@@ -167,6 +167,18 @@ pub fn merge_default<D: Domain>(
     options: &Options,
     observe: &mut dyn FnMut(&str, &Term, Fate),
 ) -> Result<MergeResult, PluginError> {
+    merge_observed(domain, current, incoming, options, observe, &mut |_, _| {})
+}
+
+/// [`merge_default`], with `observe_incoming` seeing every incoming record with its table.
+pub fn merge_observed<D: Domain>(
+    domain: &D,
+    current: &SectionView,
+    incoming: &SectionView,
+    options: &Options,
+    observe: &mut dyn FnMut(&str, &Term, Fate),
+    observe_incoming: &mut dyn FnMut(&str, &Term),
+) -> Result<MergeResult, PluginError> {
     let mut plan = Plan {
         domain: domain.manifest().name,
         ..Plan::default()
@@ -178,10 +190,14 @@ pub fn merge_default<D: Domain>(
         let cur = current.entry(&entry);
         match incoming.entry(&entry) {
             Some(inc) => {
-                let result =
-                    table::merge_table(format.as_ref(), cur, inc, options, &mut |t, f| {
-                        observe(name, t, f)
-                    })?;
+                let result = table::merge_table_observed(
+                    format.as_ref(),
+                    cur,
+                    inc,
+                    options,
+                    &mut |t, f| observe(name, t, f),
+                    &mut |t| observe_incoming(name, t),
+                )?;
                 plan.scopes.push(result.plan);
                 if let (Some(m), Some(bytes)) = (merged.as_mut(), result.merged) {
                     m.entries.push((entry, bytes));

@@ -234,10 +234,25 @@ pub fn merge_table(
     options: &Options,
     observe: &mut dyn FnMut(&Term, Fate),
 ) -> Result<TableMerge, PluginError> {
+    merge_table_observed(format, current, incoming, options, observe, &mut |_| {})
+}
+
+/// [`merge_table`], with `observe_incoming` seeing every incoming record once (so a plugin
+/// that needs facts about the incoming records does not decode them a second time).
+pub fn merge_table_observed(
+    format: &dyn TableFormat,
+    current: Option<&[u8]>,
+    incoming: &[u8],
+    options: &Options,
+    observe: &mut dyn FnMut(&Term, Fate),
+    observe_incoming: &mut dyn FnMut(&Term),
+) -> Result<TableMerge, PluginError> {
     let table = format.table();
     let entry = format!("mnesia/{table}");
     let mut plan = ScopePlan::new(ScopeKind::Table, table);
-    let mut slots: FxHashMap<Box<[u8]>, Slot> = FxHashMap::default();
+    // Records take some 100 bytes or more in a file; sizing the map up front saves rehashing.
+    let mut slots: FxHashMap<Box<[u8]>, Slot> =
+        FxHashMap::with_capacity_and_hasher(incoming.len() / 96, Default::default());
     let mut key_buf = Vec::new();
     let mut rec_buf = Vec::new();
     let mut ordinal: u32 = 0;
@@ -252,6 +267,7 @@ pub fn merge_table(
         canonical_bytes(&term, &mut rec_buf)
             .map_err(|e| PluginError::new(format!("{entry}: byte {offset}: {e}")))?;
         let digest = xxhash_rust::xxh3::xxh3_128(&rec_buf);
+        observe_incoming(&term);
         match slots.get_mut(key_buf.as_slice()) {
             Some(slot) => slot.digest = digest,
             None => {

@@ -10,8 +10,8 @@ pub mod config;
 pub mod users;
 
 use config::{Chain, PASSWORD_DB, ROOT, SCRAM_DB};
-use emqx_backup_plugin_sdk::domain::{counted, merge_default, Domain, MergeResult, SectionView};
-use emqx_backup_plugin_sdk::table::{read_terms, Fate, TableFormat};
+use emqx_backup_plugin_sdk::domain::{counted, merge_observed, Domain, MergeResult, SectionView};
+use emqx_backup_plugin_sdk::table::{Fate, TableFormat};
 use emqx_backup_plugin_sdk::{export_domain, Manifest, Options, PluginError, Problem, RootMerge};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -51,29 +51,24 @@ fn normalised<'a>(section: &SectionView<'a>) -> SectionView<'a> {
     out
 }
 
-/// Users per group in the incoming tables, and how many namespaced superusers they hold.
-fn incoming_users(incoming: &SectionView) -> Result<(Counts, u64), PluginError> {
-    let mut counts = Counts::new();
-    let mut ns_superusers = 0;
-    for table in TABLES {
-        let Some(bytes) = incoming.table(table.table) else {
-            continue;
-        };
-        read_terms(&format!("mnesia/{}", table.table), bytes, |_, record| {
-            if let Some(UserInfo {
-                group,
-                namespace,
-                is_superuser,
-            }) = table.info(record)
-            {
-                *counts.entry((table.kind.into(), group)).or_default() += 1;
-                if namespace.is_some() && is_superuser == Some(true) {
-                    ns_superusers += 1;
-                }
-            }
-        })?;
+/// Counts one incoming user by group, and namespaced superusers.
+fn count_user(
+    table: &users::UserTable,
+    record: &emqx_backup_plugin_sdk::Term,
+    counts: &mut Counts,
+    ns_superusers: &mut u64,
+) {
+    if let Some(UserInfo {
+        group,
+        namespace,
+        is_superuser,
+    }) = table.info(record)
+    {
+        *counts.entry((table.kind.into(), group)).or_default() += 1;
+        if namespace.is_some() && is_superuser == Some(true) {
+            *ns_superusers += 1;
+        }
     }
-    Ok((counts, ns_superusers))
 }
 
 /// Every chain either side configures, current ones first.
@@ -268,7 +263,8 @@ impl Domain for Authn {
     ) -> Result<MergeResult, PluginError> {
         let (current, incoming) = (normalised(current), normalised(incoming));
         let mut kept = Counts::new();
-        let mut result = merge_default(
+        let (mut incoming_counts, mut ns_superusers) = (Counts::new(), 0u64);
+        let mut result = merge_observed(
             self,
             &current,
             &incoming,
@@ -283,8 +279,14 @@ impl Domain for Authn {
                     }
                 }
             },
+            &mut |table, record| {
+                if let Some(t) = users::user_table(table) {
+                    count_user(&t, record, &mut incoming_counts, &mut ns_superusers);
+                }
+            },
         )?;
-        let (incoming_counts, ns_superusers) = incoming_users(&incoming)?;
+        // Tables the plugin owns only appear in the merge when the archive has them; the
+        // counts above cover exactly those.
         let warnings = &mut result.plan.warnings;
         algorithm_warnings(&kept, &current.config, &incoming.config, warnings);
         unused_warnings(

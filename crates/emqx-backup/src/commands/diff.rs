@@ -1,7 +1,6 @@
 //! `emqx-backup diff`.
 
 use crate::cli::DiffArgs;
-use emqx_archive::Contents;
 use emqx_backup_plugin_host::{plan_import, Registry};
 use emqx_backup_plugin_sdk::{Options, ScopeKind};
 use serde::Serialize;
@@ -35,8 +34,7 @@ pub struct DomainDiff {
 /// Compares two archives domain by domain.
 pub fn run(args: &DiffArgs, registry: &Registry) -> anyhow::Result<()> {
     let limits = args.read.limits();
-    let a = Contents::read(&args.a, &limits)?;
-    let b = Contents::read(&args.b, &limits)?;
+    let (a, b) = super::read_pair(&args.a, &args.b, &limits)?;
     let meta = (a.meta.clone(), b.meta.clone());
     let options = Options {
         list_kept: true,

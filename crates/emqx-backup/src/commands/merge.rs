@@ -2,7 +2,7 @@
 
 use super::report::plan_text;
 use crate::cli::MergeArgs;
-use emqx_archive::{export_file_name, Contents};
+use emqx_archive::export_file_name;
 use emqx_backup_plugin_host::{plan_import, Registry};
 use emqx_backup_plugin_sdk::Options;
 use serde_json::json;
@@ -15,8 +15,7 @@ pub fn run(
     verbose: bool,
 ) -> anyhow::Result<()> {
     let limits = args.read.limits();
-    let base = Contents::read(&args.base, &limits)?;
-    let incoming = Contents::read(&args.incoming, &limits)?;
+    let (base, incoming) = super::read_pair(&args.base, &args.incoming, &limits)?;
     let options = Options {
         want_merged: !args.dry_run,
         ..Options::default()

@@ -26,6 +26,20 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Reads two archives at once, one per thread (decompression dominates reading).
+fn read_pair(
+    a: &std::path::Path,
+    b: &std::path::Path,
+    limits: &emqx_archive::Limits,
+) -> anyhow::Result<(emqx_archive::Contents, emqx_archive::Contents)> {
+    let (ra, rb) = std::thread::scope(|s| {
+        let other = s.spawn(|| emqx_archive::Contents::read(b, limits));
+        let first = emqx_archive::Contents::read(a, limits);
+        (first, other.join().expect("reading threads do not panic"))
+    });
+    Ok((ra?, rb?))
+}
+
 /// Loads the plugins of the search path.
 fn registry(cli: &Cli) -> anyhow::Result<Registry> {
     if let Some(dir) = &cli.plugin_dir {
