@@ -24,6 +24,15 @@ demo:
 bench:
     cargo xtask bench
 
+# Benchmark: the plan of merging two archives of 1,000,000 authn users each.
+bench-merge:
+    cargo xtask bench-merge
+
+# List the domain plugins the debug build finds.
+plugins:
+    cargo build --workspace
+    cargo run -q -p emqx-backup -- plugins
+
 # What CI runs.
 ci:
     bash .ci/run

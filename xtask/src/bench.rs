@@ -6,7 +6,7 @@ use std::time::Instant;
 
 /// Generates (once) a 7-table archive and times `emqx-backup verify` on it.
 pub fn run(records: usize, runs: usize, criterion: bool) -> anyhow::Result<()> {
-    crate::cargo(&["build", "--release", "-p", "emqx-backup"])?;
+    crate::build_release_with_plugins()?;
     let dir = crate::root()
         .join("target/bench-data")
         .join(format!("{records}"));
@@ -68,14 +68,7 @@ pub fn run(records: usize, runs: usize, criterion: bool) -> anyhow::Result<()> {
 /// Times `emqx-backup merge --dry-run` (the plan of an import) of two archives of `users` authn
 /// users each, half of them shared, half of the shared ones different.
 pub fn merge_plan(users: usize, runs: usize) -> anyhow::Result<()> {
-    crate::cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "emqx-backup",
-        "-p",
-        "emqx-backup-plugin-authn",
-    ])?;
+    crate::build_release_with_plugins()?;
     let root = crate::root()
         .join("target/bench-data")
         .join(format!("merge-{users}"));

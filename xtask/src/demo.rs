@@ -4,7 +4,7 @@ use std::process::Command;
 
 /// Builds the tool, then inspects, verifies and rewrites a real EMQX 5.3.1 archive and verifies the result.
 pub fn run() -> anyhow::Result<()> {
-    crate::cargo(&["build", "--release", "-p", "emqx-backup"])?;
+    crate::build_release_with_plugins()?;
     let bin = crate::release_bin("emqx-backup");
     let fixture = crate::root().join("tests/fixtures/emqx-archives/emqx-export-upload-ce.tar.gz");
     let out = tempfile::tempdir()?;

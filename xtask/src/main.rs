@@ -86,6 +86,28 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Builds `emqx-backup` and every domain plugin of `plugins/` in the release profile.
+fn build_release_with_plugins() -> anyhow::Result<()> {
+    let mut args: Vec<String> = ["build", "--release", "-p", "emqx-backup"]
+        .map(String::from)
+        .to_vec();
+    for entry in std::fs::read_dir(root().join("plugins"))? {
+        let manifest = entry?.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        if let Some(name) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \"")?.strip_suffix('"'))
+        {
+            args.push("-p".into());
+            args.push(name.to_owned());
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cargo(&args)
+}
+
 /// Path of a binary built by `cargo build --release`.
 fn release_bin(name: &str) -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")

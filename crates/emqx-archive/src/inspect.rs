@@ -68,9 +68,37 @@ pub struct EntryInfo {
     pub kind: EntryKind,
 }
 
+/// Lets a caller see entries during [`inspect_with`]'s single pass over the archive.
+pub trait InspectHook {
+    /// Whether the caller checks this table entry's records itself; inspect then hands it the
+    /// bytes and only walks the file's framing and schema instead of decoding every record.
+    fn wants_table(&mut self, _rel: &str) -> bool {
+        false
+    }
+
+    /// The bytes of a table entry the caller wanted.
+    fn table(&mut self, _rel: &str, _bytes: Vec<u8>) {}
+
+    /// The parsed cluster.hocon.
+    fn config(&mut self, _config: &emqx_hocon::Object) {}
+}
+
+struct NoHook;
+
+impl InspectHook for NoHook {}
+
 /// Reads the whole archive, decoding every table record, parsing every config file and checking
 /// the manifest when there is one; the first fault is the error. This is `verify`.
 pub fn inspect(path: &Path, limits: &Limits) -> Result<Inspection, ArchiveError> {
+    inspect_with(path, limits, &mut NoHook)
+}
+
+/// [`inspect`], showing the entries a hook asks for as they pass.
+pub fn inspect_with(
+    path: &Path,
+    limits: &Limits,
+    hook: &mut dyn InspectHook,
+) -> Result<Inspection, ArchiveError> {
     let err = |kind| ArchiveError::new(path, kind);
     let mut meta = None;
     let mut config_roots = Vec::new();
@@ -89,15 +117,18 @@ pub fn inspect(path: &Path, limits: &Limits) -> Result<Inspection, ArchiveError>
             EntryKind::Meta => meta = Some(read_meta(entry).map_err(err)?),
             EntryKind::ClusterConfig => {
                 has_cluster_config = true;
-                config_roots = read_hocon(entry)
-                    .map_err(err)?
-                    .keys()
-                    .map(str::to_owned)
-                    .collect();
+                let config = read_hocon(entry).map_err(err)?;
+                config_roots = config.keys().map(str::to_owned).collect();
+                hook.config(&config);
             }
             EntryKind::NamespaceConfig(ns) => {
                 read_hocon(entry).map_err(err)?;
                 namespaces.push(ns.clone());
+            }
+            EntryKind::Table(table) if hook.wants_table(entry.rel) => {
+                let (info, bytes) = frame_table(entry, table, options).map_err(err)?;
+                tables.insert(table.clone(), info);
+                hook.table(&info_rel(&tables, table), bytes);
             }
             EntryKind::Table(table) => {
                 let info = read_table(entry, table, options).map_err(err)?;
@@ -202,6 +233,44 @@ pub(crate) fn read_meta(entry: &mut Entry<'_>) -> Result<Meta, ErrorKind> {
             entry: entry.name.to_owned(),
         },
     })
+}
+
+fn info_rel(tables: &BTreeMap<String, TableInfo>, table: &str) -> String {
+    tables
+        .get(table)
+        .map(|t| t.entry.clone())
+        .unwrap_or_default()
+}
+
+/// Reads a table entry whole and checks its framing, header and schema, leaving the records'
+/// terms to the caller.
+fn frame_table(
+    entry: &mut Entry<'_>,
+    table: &str,
+    options: ReadOptions,
+) -> Result<(TableInfo, Vec<u8>), ErrorKind> {
+    let name = entry.name.to_owned();
+    let rel = entry.rel.to_owned();
+    let mut bytes = Vec::with_capacity(entry.size as usize);
+    entry
+        .read_to_end(&mut bytes)
+        .map_err(|e| ErrorKind::Corrupt {
+            place: Place::At(name.clone()),
+            message: e.to_string(),
+        })?;
+    let mut reader = open_table(&name, bytes.as_slice(), table, options)?;
+    while reader.next_raw()?.is_some() {}
+    let schema = reader.schema();
+    let info = TableInfo {
+        entry: rel,
+        records: reader.records(),
+        attributes: schema.attributes().unwrap_or_default(),
+        record_name: schema.record_name(),
+        table_type: schema.table_type().map(|t| t.as_str().to_owned()),
+        node: reader.header().node.clone(),
+        mnesia_version: reader.header().mnesia_version.clone(),
+    };
+    Ok((info, bytes))
 }
 
 fn read_table(

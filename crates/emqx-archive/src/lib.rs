@@ -23,7 +23,7 @@ mod writer;
 pub use contents::{parse_config, Contents};
 pub use entry::{classify, EntryKind};
 pub use error::{ArchiveError, ErrorKind, Place};
-pub use inspect::{inspect, EntryInfo, Inspection, TableInfo};
+pub use inspect::{inspect, inspect_with, EntryInfo, InspectHook, Inspection, TableInfo};
 pub use limits::Limits;
 pub use manifest::{Manifest, ManifestEntry, MANIFEST_FORMAT};
 pub use meta::{Edition, Meta, VersionRules};

@@ -365,3 +365,22 @@ fn filter_keeps_chosen_domains_and_refuses_unknown_names_as_emqx_does() {
         .code(3)
         .stderr(predicate::str::contains("Invalid root keys: nope"));
 }
+
+#[test]
+fn unowned_sections_pass_through_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("emqx-export-ce-retained-msgs-test.tar.gz");
+    cmd()
+        .args(["merge", "-q", "-o"])
+        .arg(dir.path())
+        .arg(&base)
+        .arg(fixture("emqx-export-upload-ce.tar.gz"))
+        .assert()
+        .success();
+    let limits = emqx_archive::Limits::default();
+    let before = emqx_archive::Contents::read(&base, &limits).unwrap();
+    let after = emqx_archive::Contents::read(&only_archive(dir.path()), &limits).unwrap();
+    let entry = "mnesia/emqx_retainer_message";
+    assert!(before.entry(entry).is_some());
+    assert_eq!(before.entry(entry), after.entry(entry), "{entry} changed");
+}

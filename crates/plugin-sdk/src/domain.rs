@@ -258,7 +258,8 @@ pub fn validate_default<D: Domain>(domain: &D, section: &SectionView) -> Vec<Pro
             }
         });
         if let Err(e) = result {
-            problems.push(Problem::error(entry.clone(), e.0));
+            let message = e.0.strip_prefix(&format!("{entry}: ")).unwrap_or(&e.0);
+            problems.push(Problem::error(entry.clone(), message));
         }
     }
     problems.extend(domain.check_config(&section.config));

@@ -2,14 +2,14 @@
 
 use crate::cli::VerifyArgs;
 use crate::exit::Invalid;
-use emqx_archive::{classify, read_archive, ArchiveError, EntryKind, ErrorKind, Place};
+use emqx_archive::{inspect_with, InspectHook, Inspection};
+use emqx_backup_plugin_abi::Section;
 use emqx_backup_plugin_host::plan::section;
-use emqx_backup_plugin_host::Registry;
+use emqx_backup_plugin_host::{Plugin, Registry};
 use emqx_backup_plugin_sdk::model::Severity;
 use emqx_backup_plugin_sdk::select::{config_for, owns_entry};
 use emqx_backup_plugin_sdk::{Options, Problem};
 use serde_json::{json, Map, Value};
-use std::io::Read;
 
 /// A problem a plugin found, with the domain that found it.
 #[derive(Debug, serde::Serialize)]
@@ -21,75 +21,81 @@ pub struct Found {
     pub problem: Problem,
 }
 
-/// Runs every plugin's checks, one table file at a time (memory stays at one entry), then
-/// over each plugin's config roots.
-pub fn plugin_problems(args: &VerifyArgs, registry: &Registry) -> anyhow::Result<Vec<Found>> {
-    let mut found = Vec::new();
-    if registry.plugins.is_empty() {
-        return Ok(found);
-    }
-    let options = Options::default();
-    let mut config: Option<Map<String, Value>> = None;
-    read_archive(&args.file, &args.read.limits(), |entry| {
-        let rel = entry.rel.to_owned();
-        let owner = registry
+/// Hands each table entry a plugin owns to that plugin as the single pass reads it, so memory
+/// holds one entry at a time.
+struct Forward<'a> {
+    registry: &'a Registry,
+    found: Vec<Found>,
+    config: Option<Map<String, Value>>,
+}
+
+impl InspectHook for Forward<'_> {
+    fn wants_table(&mut self, rel: &str) -> bool {
+        self.registry
             .plugins
             .iter()
-            .find(|p| owns_entry(&p.manifest, &rel));
-        let wanted = owner.is_some() || classify(&rel) == EntryKind::ClusterConfig;
-        if !wanted {
-            return Ok(());
-        }
-        let mut bytes = Vec::with_capacity(entry.size as usize);
-        entry.read_to_end(&mut bytes).map_err(|e| {
-            ArchiveError::new(
-                &args.file,
-                ErrorKind::Corrupt {
-                    place: Place::At(entry.name.to_owned()),
-                    message: e.to_string(),
-                },
-            )
-        })?;
-        if let Some(plugin) = owner {
-            let s = section(vec![(rel, bytes)], Map::new());
-            match plugin.validate(&s, &options) {
-                Ok(problems) => found.extend(problems.into_iter().map(|problem| Found {
-                    domain: plugin.name().to_owned(),
-                    problem,
-                })),
-                Err(e) => found.push(Found {
-                    domain: plugin.name().to_owned(),
-                    problem: Problem::error(entry.rel, e.to_string()),
-                }),
-            }
-        } else if let Ok(object) = String::from_utf8(bytes)
-            .map_err(|_| ())
-            .and_then(|t| emqx_archive::parse_config(&t).map_err(|_| ()))
+            .any(|p| owns_entry(&p.manifest, rel))
+    }
+
+    fn table(&mut self, rel: &str, bytes: Vec<u8>) {
+        if let Some(plugin) = self
+            .registry
+            .plugins
+            .iter()
+            .find(|p| owns_entry(&p.manifest, rel))
         {
-            config = Some(object);
+            let section = section(vec![(rel.to_owned(), bytes)], Map::new());
+            checked(plugin, rel, &section, &mut self.found);
         }
-        Ok(())
-    })?;
-    if let Some(config) = config {
+    }
+
+    fn config(&mut self, config: &emqx_hocon::Object) {
+        if let Value::Object(map) = Value::from(&emqx_hocon::Value::Object(config.clone())) {
+            self.config = Some(map);
+        }
+    }
+}
+
+fn checked(plugin: &Plugin, place: &str, s: &Section, found: &mut Vec<Found>) {
+    match plugin.validate(s, &Options::default()) {
+        Ok(problems) => found.extend(problems.into_iter().map(|problem| Found {
+            domain: plugin.name().to_owned(),
+            problem,
+        })),
+        Err(e) => found.push(Found {
+            domain: plugin.name().to_owned(),
+            problem: Problem::error(place, e.to_string()),
+        }),
+    }
+}
+
+/// Inspects the archive in one pass, the plugins checking each table they own as it passes,
+/// then checks each plugin's config roots.
+pub fn inspect_and_check(
+    args: &VerifyArgs,
+    registry: &Registry,
+) -> anyhow::Result<(Inspection, Vec<Found>)> {
+    let mut hook = Forward {
+        registry,
+        found: Vec::new(),
+        config: None,
+    };
+    let inspection = inspect_with(&args.file, &args.read.limits(), &mut hook)?;
+    let mut found = hook.found;
+    if let Some(config) = hook.config {
         for plugin in &registry.plugins {
             let mine = config_for(&plugin.manifest, &config);
-            if mine.is_empty() {
-                continue;
-            }
-            let s = section(Vec::new(), mine);
-            match plugin.validate(&s, &options) {
-                Ok(problems) => found.extend(problems.into_iter().map(|problem| Found {
-                    domain: plugin.name().to_owned(),
-                    problem,
-                })),
-                Err(e) => found.push(Found {
-                    domain: plugin.name().to_owned(),
-                    problem: Problem::error("cluster.hocon", e.to_string()),
-                }),
+            if !mine.is_empty() {
+                checked(
+                    plugin,
+                    "cluster.hocon",
+                    &section(Vec::new(), mine),
+                    &mut found,
+                );
             }
         }
     }
-    Ok(found)
+    Ok((inspection, found))
 }
 
 /// Checks the archive; errors carry the entry and the fault.
@@ -99,8 +105,7 @@ pub fn run(
     quiet: bool,
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let i = emqx_archive::inspect(&args.file, &args.read.limits())?;
-    let found = plugin_problems(args, registry)?;
+    let (i, found) = inspect_and_check(args, registry)?;
     let errors: Vec<&Found> = found
         .iter()
         .filter(|f| f.problem.severity == Severity::Error)
