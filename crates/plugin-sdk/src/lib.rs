@@ -19,7 +19,6 @@ pub use domain::{Domain, MergeResult, SectionOut, SectionView};
 pub use emqx_backup_plugin_abi as abi;
 pub use erlang_term::{self, Term};
 pub use error::PluginError;
-pub use mimalloc;
 pub use model::{
     Manifest, Options, Plan, Problem, Records, ScopeKind, ScopePlan, TableRecords, Warning,
 };
@@ -27,16 +26,15 @@ pub use roots::RootMerge;
 pub use serde_json;
 pub use table::{Fate, RawTable, TableFormat};
 
-/// Exports a [`Domain`] as the plugin's root module, and makes mimalloc the plugin's
-/// allocator (records are many small short-lived terms; memory crossing the boundary is freed
-/// through `abi_stable`'s vtables by the side that allocated it). The plugin crate must depend
-/// on `abi_stable` (the attribute's expansion names it). One plugin per linked binary.
+/// Exports a [`Domain`] as the plugin's root module. The plugin crate must depend on
+/// `abi_stable` (the attribute's expansion names it).
+///
+/// Plugins keep the system allocator: mimalloc inside a loaded library adopts the first thread
+/// that calls in as its main thread and crashes the process when another thread calls after
+/// that one has exited, which a server's thread pools do.
 #[macro_export]
 macro_rules! export_domain {
     ($domain:ty) => {
-        #[global_allocator]
-        static PLUGIN_ALLOCATOR: $crate::mimalloc::MiMalloc = $crate::mimalloc::MiMalloc;
-
         /// The plugin's root module, found by the host through `abi_stable`.
         #[::abi_stable::export_root_module]
         pub fn emqx_backup_plugin_root() -> $crate::abi::PluginModRef {
