@@ -95,3 +95,16 @@ pub enum DataError {
     #[error("{0}")]
     Internal(#[from] StoreError),
 }
+
+impl DataError {
+    /// The REST error code EMQX answers with: `NOT_FOUND` for a missing backup file (download,
+    /// delete; EMQX's import answers `BAD_REQUEST` with the same message), `INTERNAL_ERROR` for
+    /// failures of the node itself, `BAD_REQUEST` for every other refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DataError::NotFound => "NOT_FOUND",
+            DataError::Internal(_) => "INTERNAL_ERROR",
+            _ => "BAD_REQUEST",
+        }
+    }
+}

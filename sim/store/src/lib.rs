@@ -10,6 +10,7 @@
 //! plugins as the `emqx-backup` host and commits every domain in one transaction.
 
 pub mod caller;
+mod certs;
 pub mod error;
 pub mod files;
 pub mod node;
@@ -17,6 +18,6 @@ pub mod store;
 
 pub use caller::Caller;
 pub use error::{DataError, StoreError};
-pub use files::BackupFileInfo;
+pub use files::{check_backup_name, BackupFileInfo};
 pub use node::{ExportOptions, ImportReport, Node, NodeInfo, Role};
-pub use store::{Store, Tx};
+pub use store::{Store, Tx, DB_FILE};
