@@ -16,7 +16,7 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# The demo: the archive round trip on a real EMQX archive.
+# The demo: back up a simulated EMQX node and restore it into another.
 demo:
     cargo xtask demo
 
@@ -32,6 +32,10 @@ bench-merge:
 plugins:
     cargo build --workspace
     cargo run -q -p emqx-backup -- plugins
+
+# A simulated EMQX node in ./data on 127.0.0.1:18083 (admin/public).
+sim:
+    cargo run -p emqx-sim -- start
 
 # What CI runs.
 ci:

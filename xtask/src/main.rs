@@ -18,7 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Build, then show the archive round trip on a real EMQX archive.
+    /// Build, then back up a simulated EMQX node with data in every domain and restore it into
+    /// a second node, showing inspect, verify, the plan and the checks.
     Demo,
     /// Measure `verify` of a 7-table archive with a million records per table (speed and peak memory),
     /// then run the criterion benchmarks.
@@ -73,7 +74,8 @@ fn main() -> anyhow::Result<()> {
 
 /// The workspace root (xtask lives one level below it).
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// Runs cargo with `args` in the workspace root and fails if it fails.
@@ -86,9 +88,9 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds `emqx-backup` and every domain plugin of `plugins/` in the release profile.
+/// Builds `emqx-backup`, `emqx-sim` and every domain plugin of `plugins/` in the release profile.
 fn build_release_with_plugins() -> anyhow::Result<()> {
-    let mut args: Vec<String> = ["build", "--release", "-p", "emqx-backup"]
+    let mut args: Vec<String> = ["build", "--release", "-p", "emqx-backup", "-p", "emqx-sim"]
         .map(String::from)
         .to_vec();
     for entry in std::fs::read_dir(root().join("plugins"))? {

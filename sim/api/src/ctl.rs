@@ -41,6 +41,9 @@ pub struct CtlExportRequest {
 pub struct CtlImportRequest {
     /// A path, else a name in the backup dir.
     pub file: String,
+    /// Append what the import changed, per domain (beyond EMQX's lines).
+    #[serde(default)]
+    pub report: bool,
 }
 
 /// What a ctl command printed, and whether it succeeded.
@@ -278,6 +281,9 @@ async fn import(
                 if lines.last().map(String::as_str) != Some(last) {
                     lines.push(last.to_owned());
                 }
+                if req.report {
+                    lines.extend(report_lines(&report.plans));
+                }
                 CtlReply { ok, lines }
             }
             Err(e) => {
@@ -293,6 +299,37 @@ async fn import(
     })
     .await?;
     Ok(Json(reply))
+}
+
+/// What an import changed, a line per domain and per changed key: the report EMQX does not
+/// give (all domains were committed in one transaction).
+fn report_lines(plans: &[emqx_backup_plugin_sdk::Plan]) -> Vec<String> {
+    let mut out = vec!["Committed in one transaction:".to_owned()];
+    for plan in plans {
+        let (inserted, updated, unchanged) = plan.totals();
+        if inserted + updated + unchanged == 0 {
+            continue;
+        }
+        out.push(format!(
+            "  {}: {inserted} inserted, {updated} updated, {unchanged} unchanged",
+            plan.domain
+        ));
+        for scope in &plan.scopes {
+            out.extend(
+                scope
+                    .insert
+                    .iter()
+                    .map(|k| format!("    + {} {k}", scope.name)),
+            );
+            out.extend(
+                scope
+                    .update
+                    .iter()
+                    .map(|k| format!("    ~ {} {k}", scope.name)),
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]

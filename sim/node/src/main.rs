@@ -122,6 +122,9 @@ enum DataCommand {
     Import {
         /// A path, else the name of a file in the node's backup dir.
         file: String,
+        /// After EMQX's lines, print what the import changed per domain and key.
+        #[arg(long)]
+        report: bool,
     },
 }
 
@@ -294,7 +297,7 @@ fn ctl(args: CtlArgs) -> Result<ExitCode, String> {
             ("export", serde_json::to_value(request))
         }
         CtlCommand::Data {
-            command: DataCommand::Import { file },
+            command: DataCommand::Import { file, report },
         } => {
             // A relative path that exists here is sent whole; anything else the node
             // resolves (a path of its own, else a name in its backup dir).
@@ -304,7 +307,10 @@ fn ctl(args: CtlArgs) -> Result<ExitCode, String> {
             } else {
                 file
             };
-            ("import", serde_json::to_value(CtlImportRequest { file }))
+            (
+                "import",
+                serde_json::to_value(CtlImportRequest { file, report }),
+            )
         }
     };
     let body = body.map_err(|e| e.to_string())?;
