@@ -480,8 +480,14 @@ impl Tx<'_> {
     }
 
     /// Sets a config root.
+    ///
+    /// Inline PEM text in TLS options moves to a file under `certs/` and the value points at
+    /// it, as EMQX's config handlers do on every update.
     pub fn set_config(&mut self, root: &str, value: &Value) -> Result<(), StoreError> {
-        let json = value.to_string();
+        let mut staged = Map::new();
+        staged.insert(root.to_owned(), value.clone());
+        crate::certs::write_back(self, &mut staged)?;
+        let json = staged.get(root).unwrap_or(value).to_string();
         self.conn
             .prepare_cached(
                 "INSERT INTO config (root, json) VALUES (?1, ?2)

@@ -323,3 +323,29 @@ fn survives_kill_9() {
     }
     assert!(last > 0, "the child never committed");
 }
+
+#[test]
+fn inline_pem_in_config_moves_to_a_file_under_certs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUW\n-----END CERTIFICATE-----\n";
+    let listeners = json!({"ssl": {"default": {"bind": "0.0.0.0:8883",
+        "ssl_options": {"certfile": pem, "keyfile": "data/certs/key.pem"}}}});
+    store
+        .write(|tx| tx.set_config("listeners", &listeners))
+        .unwrap();
+    let stored = store.read(|tx| tx.config("listeners")).unwrap().unwrap();
+    let path = stored["ssl"]["default"]["ssl_options"]["certfile"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        path.contains("/certs/listeners/ssl/default/cert-"),
+        "{path}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), pem);
+    assert_eq!(
+        stored["ssl"]["default"]["ssl_options"]["keyfile"],
+        "data/certs/key.pem"
+    );
+}
