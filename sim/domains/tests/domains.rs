@@ -1165,7 +1165,13 @@ async fn config_roots_listeners_and_psk() {
     );
     let l = s.call("GET", "/listeners/ssl:default", None).await;
     assert_eq!(l.1["id"], "ssl:default");
-    assert_eq!(l.1["ssl_options"]["certfile"], pem);
+    // As EMQX's handlers do, the inline PEM moved to a file under data/certs.
+    let certfile = l.1["ssl_options"]["certfile"].as_str().unwrap().to_owned();
+    assert!(
+        certfile.contains("/certs/listeners/ssl/default/cert-"),
+        "{certfile}"
+    );
+    assert_eq!(std::fs::read_to_string(&certfile).unwrap(), pem);
     assert_eq!(l.1["ssl_options"]["password"], "******");
     let r = s
         .call("PUT", "/listeners/ssl:default", Some(json!({"bind": "0.0.0.0:9883", "ssl_options": {"certfile": pem, "password": "******"}})))
