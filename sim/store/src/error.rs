@@ -70,8 +70,8 @@ pub enum DataError {
     /// `unsafe_backup_name`.
     #[error("unsafe backup name")]
     UnsafeBackupName,
-    /// `{unsupported_version, V}` as 5.x prints it.
-    #[error("[warning] Backup version \"{backup}\" is newer than EMQX version \"{own}\", import is not allowed.\n")]
+    /// `{unsupported_version, V}`, worded as the node's release line prints it.
+    #[error("[warning] Backup version \"{backup}\" {} EMQX version \"{own}\", import is not allowed.\n", refusal_verb(.own))]
     UnsupportedVersion {
         /// The archive's version.
         backup: String,
@@ -106,5 +106,13 @@ impl DataError {
             DataError::Internal(_) => "INTERNAL_ERROR",
             _ => "BAD_REQUEST",
         }
+    }
+}
+
+/// 5.x says an archive "is newer than" the node; 6.x says it "is incompatible with" it.
+fn refusal_verb(own: &str) -> &'static str {
+    match emqx_archive::Meta::major_minor(own) {
+        Some((major, _)) if major >= 6 => "is incompatible with",
+        _ => "is newer than",
     }
 }

@@ -485,7 +485,8 @@ impl Node {
         }
     }
 
-    /// EMQX's edition and version checks (spec §5.4, 5.x rules).
+    /// EMQX's edition and version checks (spec §5.4: 5.x rules on a 5.x node, 6.x rules on
+    /// a 6.x node).
     fn check_meta(&self, meta: &Meta) -> Result<(), DataError> {
         if meta.edition == Edition::Ee && self.info.edition == Edition::Ce {
             return Err(DataError::EeToCe);
@@ -496,7 +497,12 @@ impl Node {
         ) else {
             return Err(DataError::InvalidVersion);
         };
-        if major > own_major || minor > own_minor {
+        let refused = if own_major >= 6 {
+            major <= 4 || major > own_major || (major == own_major && minor > own_minor)
+        } else {
+            major > own_major || minor > own_minor
+        };
+        if refused {
             return Err(DataError::UnsupportedVersion {
                 backup: meta.version.clone(),
                 own: self.info.version.clone(),

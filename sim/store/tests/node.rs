@@ -484,6 +484,34 @@ fn refusals() {
         err.to_string(),
         "[warning] Backup version \"5.3.1\" is newer than EMQX version \"5.0.2\", import is not allowed.\n"
     );
+    // A 6.x node takes a 5.x archive whose minor is higher than its own (6.x compares the
+    // minor only within one major), and refuses a newer major with 6.x's wording.
+    let six_dir = tempfile::tempdir().unwrap();
+    let six = open(six_dir.path(), Role::Core, Edition::Ee, "6.0.1");
+    let ce = staged(&six, "emqx-export-ce-retained-msgs-test.tar.gz");
+    six.import(&ce, &mut quiet()).unwrap();
+    let older_six_dir = tempfile::tempdir().unwrap();
+    let old_five = open(older_six_dir.path(), Role::Core, Edition::Ce, "4.4.0");
+    let file = staged(&old_five, "emqx-export-upload-ce.tar.gz");
+    let err = old_five.import(&file, &mut quiet()).unwrap_err();
+    assert!(err.to_string().contains("is newer than"), "{err}");
+    let six_one_dir = tempfile::tempdir().unwrap();
+    let six_one = open(six_one_dir.path(), Role::Core, Edition::Ee, "6.1.0");
+    let newer = staged(&six_one, "emqx-export-upload-ee.tar.gz");
+    six_one.import(&newer, &mut quiet()).unwrap();
+    let mut four = read(&fixture("emqx-export-upload-ee.tar.gz"));
+    four.meta.version = "4.4.24".into();
+    let four = four
+        .write(
+            &six_one.backup_dir(),
+            "emqx-export-2020-01-01-00-00-00.000.tar.gz",
+        )
+        .unwrap();
+    let err = six_one.import(&four, &mut quiet()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "[warning] Backup version \"4.4.24\" is incompatible with EMQX version \"6.1.0\", import is not allowed.\n"
+    );
     // Missing file, bad name.
     assert!(matches!(
         node.import(&node.backup_dir().join("nope.tar.gz"), &mut quiet()),
