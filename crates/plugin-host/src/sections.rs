@@ -4,6 +4,7 @@
 use crate::registry::Registry;
 use emqx_archive::{Contents, Meta};
 use emqx_backup_plugin_abi::{Entry, Section};
+use emqx_backup_plugin_sdk::roots::put_path;
 use emqx_backup_plugin_sdk::select::owns_entry;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -112,25 +113,6 @@ fn take_path(value: &mut Value, path: &str) -> Option<Value> {
     match path.split_once('.') {
         None => value.as_object_mut()?.remove(path),
         Some((head, rest)) => take_path(value.as_object_mut()?.get_mut(head)?, rest),
-    }
-}
-
-fn put_path(config: &mut Map<String, Value>, path: &str, v: Value) {
-    match path.split_once('.') {
-        None => {
-            config.insert(path.to_owned(), v);
-        }
-        Some((head, rest)) => {
-            let slot = config
-                .entry(head.to_owned())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !slot.is_object() {
-                *slot = Value::Object(Map::new());
-            }
-            if let Value::Object(inner) = slot {
-                put_path(inner, rest, v);
-            }
-        }
     }
 }
 

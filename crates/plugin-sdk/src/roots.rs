@@ -168,6 +168,27 @@ pub fn merge_root(
     (plan, merged)
 }
 
+/// Puts `value` at a dotted path of a config object (`cluster.links`), creating objects on
+/// the way and replacing what is not an object.
+pub fn put_path(config: &mut Map<String, Value>, path: &str, value: Value) {
+    match path.split_once('.') {
+        None => {
+            config.insert(path.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let slot = config
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !slot.is_object() {
+                *slot = Value::Object(Map::new());
+            }
+            if let Value::Object(inner) = slot {
+                put_path(inner, rest, value);
+            }
+        }
+    }
+}
+
 /// The value at a dotted path of a config object (`cluster.links`).
 pub fn get_path<'a>(config: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     let mut parts = path.split('.');

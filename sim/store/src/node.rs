@@ -11,6 +11,7 @@ use emqx_archive::{
 use emqx_backup_plugin_host::{default_search_path, plan_import, Registry};
 use emqx_backup_plugin_sdk::model::{ScopeKind, Severity};
 use emqx_backup_plugin_sdk::roots::get_path;
+use emqx_backup_plugin_sdk::roots::put_path;
 use emqx_backup_plugin_sdk::select::{config_for, owns_entry};
 use emqx_backup_plugin_sdk::{Options, Plan};
 use erlang_term::{AtomEncoding, Term};
@@ -140,26 +141,6 @@ fn archive_error(e: ArchiveError) -> DataError {
 /// `root[id]` units of a plan as EMQX prints changed config paths (`root.id`).
 fn dotted(unit: &str) -> String {
     unit.replace('[', ".").replace(']', "")
-}
-
-/// Puts `v` at a dotted path of a config object, creating objects on the way.
-fn put_path(config: &mut Map<String, Value>, path: &str, v: Value) {
-    match path.split_once('.') {
-        None => {
-            config.insert(path.to_owned(), v);
-        }
-        Some((head, rest)) => {
-            let slot = config
-                .entry(head.to_owned())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !slot.is_object() {
-                *slot = Value::Object(Map::new());
-            }
-            if let Value::Object(inner) = slot {
-                put_path(inner, rest, v);
-            }
-        }
-    }
 }
 
 /// The legacy dashboard password hash (spec §4.4): 4 lowercase hex salt characters, then
