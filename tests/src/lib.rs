@@ -181,7 +181,14 @@ pub mod plugins {
                 for p in plugin_packages() {
                     cmd.args(["-p", &p]);
                 }
-                cmd.args(["-p", "emqx-backup-test-old-abi-plugin", "-p", "emqx-backup"]);
+                cmd.args([
+                    "-p",
+                    "emqx-backup-test-old-abi-plugin",
+                    "-p",
+                    "emqx-backup",
+                    "-p",
+                    "emqx-sim",
+                ]);
                 let out = cmd.output().expect("run cargo build for the plugins");
                 assert!(
                     out.status.success(),

@@ -1,9 +1,13 @@
 //! One module per subcommand.
 
 mod diff;
+mod export;
+mod files;
 mod filter;
 mod inspect;
+mod live;
 mod merge;
+mod plan;
 mod plugins;
 mod report;
 mod rewrite;
@@ -23,6 +27,21 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(args, &registry(cli)?),
         Command::Merge(args) => merge::run(args, &registry(cli)?, cli.quiet, cli.verbose),
         Command::Filter(args) => filter::run(args, &registry(cli)?, cli.quiet),
+        Command::Export(args) => {
+            let registry = registry(cli)?;
+            export::run(args, &live::connect(cli)?, &registry, &live::Ui::new(cli))
+        }
+        Command::Plan(args) => {
+            let registry = registry(cli)?;
+            plan::plan(args, &live::connect(cli)?, &registry, &live::Ui::new(cli))
+        }
+        Command::Import(args) => {
+            let registry = registry(cli)?;
+            plan::import(args, &live::connect(cli)?, &registry, &live::Ui::new(cli))
+        }
+        Command::Files(args) => {
+            files::run(&args.command, &live::connect(cli)?, &live::Ui::new(cli))
+        }
     }
 }
 

@@ -72,7 +72,8 @@ fn checked(plugin: &Plugin, place: &str, s: &Section, found: &mut Vec<Found>) {
 /// Inspects the archive in one pass, the plugins checking each table they own as it passes,
 /// then checks each plugin's config roots.
 pub fn inspect_and_check(
-    args: &VerifyArgs,
+    file: &std::path::Path,
+    limits: &emqx_archive::Limits,
     registry: &Registry,
 ) -> anyhow::Result<(Inspection, Vec<Found>)> {
     let mut hook = Forward {
@@ -80,7 +81,7 @@ pub fn inspect_and_check(
         found: Vec::new(),
         config: None,
     };
-    let inspection = inspect_with(&args.file, &args.read.limits(), &mut hook)?;
+    let inspection = inspect_with(file, limits, &mut hook)?;
     let mut found = hook.found;
     if let Some(config) = hook.config {
         for plugin in &registry.plugins {
@@ -98,6 +99,28 @@ pub fn inspect_and_check(
     Ok((inspection, found))
 }
 
+/// Fails with [`Invalid`] listing every error-level problem the plugins found.
+pub fn refuse_errors(file: &std::path::Path, found: &[Found]) -> anyhow::Result<()> {
+    let errors: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.problem.severity == Severity::Error)
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = errors
+        .iter()
+        .map(|f| format!("{}: {}: {}", f.domain, f.problem.place, f.problem.message))
+        .collect();
+    Err(Invalid(format!(
+        "{}: {} problems EMQX would refuse:\n  {}",
+        file.display(),
+        errors.len(),
+        list.join("\n  ")
+    ))
+    .into())
+}
+
 /// Checks the archive; errors carry the entry and the fault.
 pub fn run(
     args: &VerifyArgs,
@@ -105,25 +128,9 @@ pub fn run(
     quiet: bool,
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let (i, found) = inspect_and_check(args, registry)?;
-    let errors: Vec<&Found> = found
-        .iter()
-        .filter(|f| f.problem.severity == Severity::Error)
-        .collect();
+    let (i, found) = inspect_and_check(&args.file, &args.read.limits(), registry)?;
+    refuse_errors(&args.file, &found)?;
     let records: u64 = i.tables.values().map(|t| t.records).sum();
-    if !errors.is_empty() {
-        let list: Vec<String> = errors
-            .iter()
-            .map(|f| format!("{}: {}: {}", f.domain, f.problem.place, f.problem.message))
-            .collect();
-        return Err(Invalid(format!(
-            "{}: {} problems EMQX would refuse:\n  {}",
-            args.file.display(),
-            errors.len(),
-            list.join("\n  ")
-        ))
-        .into());
-    }
     if args.json {
         let doc = json!({
             "ok": true,
