@@ -19,27 +19,7 @@ const OID_ED25519: &str = "1.3.101.112";
 /// `id-Ed448`.
 const OID_ED448: &str = "1.3.101.113";
 
-/// What the option is for, after EMQX's own option names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// `certfile`, `sp_public_key`: the certificate (chain) presented.
-    Cert,
-    /// `keyfile`, `sp_private_key`: the private key.
-    Key,
-    /// `cacertfile`, `ocsp.issuer_pem`: certificates trusted or named as issuer.
-    CaCert,
-}
-
-impl Kind {
-    /// The name items use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Cert => "cert",
-            Kind::Key => "key",
-            Kind::CaCert => "cacert",
-        }
-    }
-}
+pub use emqx_tls_files::Kind;
 
 /// Whether EMQX's `public_key:pem_decode/1` would see PEM in a value (it looks for armour
 /// lines); a value without them is a file path.
