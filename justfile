@@ -40,3 +40,12 @@ sim:
 # What CI runs.
 ci:
     bash .ci/run
+
+# Build the local Docker image emqx-sim:dev (emqx-sim and the plugins; nothing is pulled).
+image:
+    cargo xtask image
+
+# The conformance suite against emqx-sim (process, cluster in containers) and real EMQX
+# (EMQX_IMAGE=emqx/emqx:5.8.6): a table of cases by broker.
+compat:
+    cargo xtask compat

@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 
 mod bench;
+mod compat;
 mod demo;
+mod image;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +46,18 @@ enum Task {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Build the local Docker image `emqx-sim:dev` (emqx-sim and the plugins, no pull).
+    Image {
+        /// Import even when the image already holds the same root filesystem.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the conformance suite against every broker and print a table of cases by broker.
+    Compat {
+        /// Skip `cargo xtask image` (use the image as it is).
+        #[arg(long)]
+        no_image: bool,
+    },
     /// Write a synthetic archive (7 tables) for tests and benchmarks.
     Synth {
         /// Records per table.
@@ -64,6 +78,8 @@ fn main() -> anyhow::Result<()> {
             no_criterion,
         } => bench::run(records, runs, !no_criterion),
         Task::BenchMerge { users, runs } => bench::merge_plan(users, runs),
+        Task::Image { force } => image::run(force),
+        Task::Compat { no_image } => compat::run(!no_image),
         Task::Synth { records, output } => {
             let path = synth::write_archive(&output, records)?;
             println!("{}", path.display());
@@ -80,10 +96,25 @@ fn root() -> PathBuf {
 
 /// Runs cargo with `args` in the workspace root and fails if it fails.
 fn cargo(args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(args)
-        .current_dir(root())
-        .status()?;
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    // `cargo run` gives xtask the variables of its own package; a build script that watches one
+    // of them (ring watches CARGO_MANIFEST_DIR) would rebuild each time if they were passed on.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&key.as_ref())
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    let status = cmd.args(args).current_dir(root()).status()?;
     anyhow::ensure!(status.success(), "cargo {} failed", args.join(" "));
     Ok(())
 }
@@ -110,10 +141,33 @@ fn build_release_with_plugins() -> anyhow::Result<()> {
     cargo(&args)
 }
 
+/// The cargo target directory.
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"))
+}
+
 /// Path of a binary built by `cargo build --release`.
 fn release_bin(name: &str) -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root().join("target"));
-    target.join("release").join(name)
+    target_dir().join("release").join(name)
+}
+
+/// The package names of the domain plugins in `plugins/`, sorted.
+fn plugin_packages() -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root().join("plugins"))? {
+        let manifest = entry?.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        if let Some(name) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \"")?.strip_suffix('"'))
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
 }

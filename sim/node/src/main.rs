@@ -2,7 +2,7 @@
 //!
 //! * `emqx-sim start [--data-dir ./data] [--name emqx@127.0.0.1] [--role core|replicant]
 //!   [--edition ce|ee] [--version 5.8.6] [--listen 127.0.0.1:18083] [--join URL]
-//!   [--api-key-file F] [--plugin-dir DIR] [--cookie C]` serves a node until SIGTERM or
+//!   [--advertise URL] [--api-key-file F] [--plugin-dir DIR] [--cookie C]` serves a node until SIGTERM or
 //!   Ctrl-C; it writes `<data_dir>/node.json` (name, URL, pid) for `ctl`.
 //! * `emqx-sim ctl [--data-dir ./data] data export [--root-keys a,b] [--table-sets x,y]
 //!   [--dir D]` and `emqx-sim ctl data import FILE` print what `emqx ctl data` prints.
@@ -75,6 +75,10 @@ struct StartArgs {
     /// Base URL of the core to join as a replicant.
     #[arg(long, value_name = "URL")]
     join: Option<String>,
+    /// Base URL the other nodes reach this one at (default: http://<listen address>), e.g.
+    /// `http://replica1:18083` in a container listening on 0.0.0.0.
+    #[arg(long, value_name = "URL", env = "EMQX_SIM_ADVERTISE")]
+    advertise: Option<String>,
     /// Bootstrap API keys, `api_key:api_secret[:role]` lines (EMQX's api_key.bootstrap_file).
     #[arg(long, value_name = "FILE")]
     api_key_file: Option<PathBuf>,
@@ -197,7 +201,12 @@ fn start(args: StartArgs) -> Result<ExitCode, String> {
         if addr.ip().is_unspecified() {
             addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
         }
-        let mut config = ServeConfig::new(format!("http://{addr}"));
+        let self_url = args
+            .advertise
+            .clone()
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let mut config = ServeConfig::new(self_url);
         config.cluster.core_url = args.join.clone();
         config.cluster.cookie = args.cookie.clone();
         config.api_key_file = args.api_key_file.clone();
