@@ -38,11 +38,20 @@ pub fn plan_import(
             .plugins
             .iter()
             .zip(cur.sections.iter().zip(&inc.sections))
-            .map(|(plugin, (c, i))| s.spawn(move || plugin.merge(c, i, options)))
+            .map(|(plugin, (c, i))| (plugin, s.spawn(move || plugin.merge(c, i, options))))
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("plugin merge threads catch their panics"))
+            .map(|(plugin, h)| {
+                h.join().unwrap_or_else(|_| {
+                    Err(HostError::Call {
+                        domain: plugin.name().to_owned(),
+                        path: plugin.path.clone(),
+                        operation: "merge",
+                        message: "the host's side of the call panicked".into(),
+                    })
+                })
+            })
             .collect()
     });
     let mut domains = Vec::new();
