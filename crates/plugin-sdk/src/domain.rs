@@ -49,6 +49,9 @@ pub struct MergeResult {
     pub plan: Plan,
     /// The merged section, when asked for.
     pub merged: Option<SectionOut>,
+    /// The owned roots as EMQX leaves them, always (they are small): plugins compute their
+    /// warnings from it instead of merging the roots again.
+    pub merged_config: Map<String, Value>,
 }
 
 /// A data domain. Implement `manifest`, `tables` and `roots`; override the rest where the
@@ -224,6 +227,7 @@ pub fn merge_observed<D: Domain>(
             }
         }
     }
+    let mut merged_config = Map::new();
     for (root, rule) in domain.roots() {
         let cur = current.config.get(root);
         let inc = incoming.config.get(root);
@@ -232,11 +236,18 @@ pub fn merge_observed<D: Domain>(
         }
         let (scope, value) = merge_root(root, &rule, cur, inc, options);
         plan.scopes.push(scope);
-        if let (Some(m), Some(v)) = (merged.as_mut(), value) {
-            m.config.insert(root.to_owned(), v);
+        if let Some(v) = value {
+            if let Some(m) = merged.as_mut() {
+                m.config.insert(root.to_owned(), v.clone());
+            }
+            merged_config.insert(root.to_owned(), v);
         }
     }
-    Ok(MergeResult { plan, merged })
+    Ok(MergeResult {
+        plan,
+        merged,
+        merged_config,
+    })
 }
 
 /// Decodes every owned entry and record, checks each record and the config.

@@ -409,6 +409,7 @@ impl Domain for Certs {
                 warnings,
             },
             merged: options.want_merged.then(SectionOut::default),
+            merged_config: Default::default(),
         })
     }
 

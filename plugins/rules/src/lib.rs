@@ -25,7 +25,7 @@ use emqx_backup_plugin_sdk::domain::{
     decode_default, merge_default, Domain, MergeResult, SectionView,
 };
 use emqx_backup_plugin_sdk::model::Problem;
-use emqx_backup_plugin_sdk::roots::{merged_value, RootMerge};
+use emqx_backup_plugin_sdk::roots::RootMerge;
 use emqx_backup_plugin_sdk::{export_domain, Manifest, Options, PluginError, Records, Warning};
 use refs::{entries, rules};
 use serde_json::{json, Map, Value};
@@ -92,26 +92,6 @@ pub fn items(config: &Map<String, Value>) -> Vec<Value> {
             "actions": rule.get("actions").cloned().unwrap_or_else(|| json!([])),
             "enable": flag(rule.get("enable"), true),
         }));
-    }
-    out
-}
-
-/// The owned roots as EMQX leaves them after importing `incoming` over `current`.
-pub fn merged_config(
-    current: &Map<String, Value>,
-    incoming: &Map<String, Value>,
-) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (root, rule) in ROOTS {
-        let cur = current.get(root);
-        let value = match incoming.get(root) {
-            Some(inc) => merged_value(&rule, cur, inc),
-            None => match cur {
-                Some(c) => c.clone(),
-                None => continue,
-            },
-        };
-        out.insert(root.to_owned(), value);
     }
     out
 }
@@ -298,7 +278,7 @@ impl Domain for Rules {
         options: &Options,
     ) -> Result<MergeResult, PluginError> {
         let mut result = merge_default(self, current, incoming, options, &mut |_, _, _| {})?;
-        let merged = merged_config(&current.config, &incoming.config);
+        let merged = result.merged_config.clone();
         for message in refs::missing(&incoming.config, &merged) {
             result
                 .plan
