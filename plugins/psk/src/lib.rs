@@ -9,7 +9,6 @@ use emqx_backup_plugin_sdk::domain::{
     counted, merge_default, validate_default, Domain, MergeResult, SectionView,
 };
 use emqx_backup_plugin_sdk::model::Problem;
-use emqx_backup_plugin_sdk::roots::merged_value;
 use emqx_backup_plugin_sdk::table::{from_raw_record, read_terms, readable_or_raw, TableFormat};
 use emqx_backup_plugin_sdk::{
     export_domain, term_json, Manifest, Options, PluginError, RootMerge, Term, Warning,
@@ -136,10 +135,12 @@ fn secrets(bytes: Option<&[u8]>) -> Result<BTreeMap<Term, Term>, PluginError> {
     Ok(out)
 }
 
-/// The warnings of importing `incoming` over `current`.
+/// The warnings of importing `incoming` over `current`, whose merged `psk_authentication`
+/// root is `merged`.
 pub fn warnings(
     current: &SectionView,
     incoming: &SectionView,
+    merged: Option<&Value>,
 ) -> Result<Vec<Warning>, PluginError> {
     let mut out = Vec::new();
     let inc = secrets(incoming.table(TABLE))?;
@@ -147,16 +148,8 @@ pub fn warnings(
         return Ok(out);
     }
     let cur = secrets(current.table(TABLE))?;
-    let merged = match incoming.config.get(ROOT) {
-        Some(new) => Some(merged_value(
-            &RootMerge::FirstLevel,
-            current.config.get(ROOT),
-            new,
-        )),
-        None => current.config.get(ROOT).cloned(),
-    };
-    if !is_true(merged.as_ref().and_then(|m| m.get("enable"))) {
-        let why = match merged.as_ref().and_then(|m| m.get("enable")) {
+    if !is_true(merged.and_then(|m| m.get("enable"))) {
+        let why = match merged.and_then(|m| m.get("enable")) {
             Some(_) => "psk_authentication.enable is false after the import",
             None => {
                 "psk_authentication.enable is not set after the import (EMQX's default is false)"
@@ -220,7 +213,9 @@ impl Domain for Psk {
         options: &Options,
     ) -> Result<MergeResult, PluginError> {
         let mut result = merge_default(self, current, incoming, options, &mut |_, _, _| {})?;
-        result.plan.warnings.extend(warnings(current, incoming)?);
+        let merged = result.merged_config.get(ROOT);
+        let found = warnings(current, incoming, merged)?;
+        result.plan.warnings.extend(found);
         Ok(result)
     }
 
