@@ -440,18 +440,37 @@ fn refusals_and_connection_settings() {
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(text(&out).contains("file name must have .tar.gz extension"));
 
-    // A replicant as target.
+    // A replicant as target: EMQX routes the import to a core, and so does the plan.
     let replicant = Node::start(
         &tmp.path().join("replicant"),
         &["--name", "emqx@replicant", "--join", &core.url],
     );
     let out = backup(&replicant.url, &["plan", ce.to_str().unwrap()]);
-    assert_eq!(code(&out), 4, "{}", text(&out));
+    assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(
-        text(&out).contains("backup data import is only allowed on core EMQX nodes, but requested node 'emqx@replicant' is not core"),
+        text(&out).contains("emqx@replicant (runs on core "),
         "{}",
         text(&out)
     );
+    let out = backup(
+        &replicant.url,
+        &["import", ce.to_str().unwrap(), "--yes", "--json"],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["node"], "emqx@replicant");
+    assert_eq!(doc["verified"], true);
+    assert_ne!(doc["runs_on"], "emqx@replicant");
+    assert!(
+        !core.banned().is_empty(),
+        "the import through the replicant landed on the core"
+    );
+    // Leave no file behind: the upload on the replicant and the core's copy.
+    let name = doc["filename"].as_str().unwrap();
+    for node in ["emqx@replicant", doc["runs_on"].as_str().unwrap()] {
+        let out = backup(&core.url, &["files", "delete", name, "--from-node", node]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    }
     drop(replicant);
 
     // Bad credentials: 401, auth exit code.

@@ -350,13 +350,28 @@ pub fn export_state(
 /// that accept the archive.
 #[derive(Debug, serde::Serialize)]
 pub struct Target {
-    /// The node the client talks to.
+    /// The node the client talks to (and uploads to).
     pub api_node: String,
-    /// Its description from `/nodes`.
+    /// The core node that runs the import: the API node itself, or, when that is a replicant,
+    /// the core EMQX routes the import to.
+    pub runs_on: String,
+    /// The description of `runs_on` from `/nodes`.
     pub info: NodeInfo,
 }
 
-/// Finds the node behind the URL and refuses early what EMQX would refuse.
+impl Target {
+    /// "emqx@core", or "emqx@replicant (runs on core emqx@core)" when the import is routed.
+    pub fn describe(&self) -> String {
+        if self.api_node == self.runs_on {
+            self.api_node.clone()
+        } else {
+            format!("{} (runs on core {})", self.api_node, self.runs_on)
+        }
+    }
+}
+
+/// Finds the node behind the URL and the core that would run an import through it, and
+/// refuses early what that core would refuse.
 pub fn check_target(client: &Client, incoming: &Contents) -> anyhow::Result<Target> {
     let nodes = client.nodes()?;
     let api_node = match client.api_node()? {
@@ -366,23 +381,32 @@ pub fn check_target(client: &Client, incoming: &Contents) -> anyhow::Result<Targ
             .map(|n| n.node.clone())
             .ok_or_else(|| anyhow::anyhow!("{}: /nodes lists no node", client.base_url()))?,
     };
-    let info = nodes
+    let api_info = nodes
         .iter()
         .find(|n| n.node == api_node)
-        .cloned()
         .ok_or_else(|| Refused(format!("Unknown node: {api_node}")))?;
-    if !info.is_core() {
-        return Err(Refused(format!(
-            "{}: backup data import is only allowed on core EMQX nodes, but requested node '{api_node}' is not core (its role is {}; connect to a core node)",
-            client.base_url(),
-            info.role
-        ))
-        .into());
-    }
+    // EMQX's API runs an import on the file's node when that is a core, else on the API node
+    // when that is a core, else on a core of the cluster (the file is copied there first).
+    let info = if api_info.is_core() {
+        api_info.clone()
+    } else {
+        nodes
+            .iter()
+            .find(|n| n.is_core() && n.node_status != "stopped")
+            .cloned()
+            .ok_or_else(|| {
+                Refused(format!(
+                    "{}: '{api_node}' is a {} and the cluster lists no running core node to run the import (backup data import is only allowed on core EMQX nodes)",
+                    client.base_url(),
+                    api_info.role
+                ))
+            })?
+    };
+    let runs_on = info.node.clone();
     let edition = info
         .edition_code()
         .and_then(Edition::parse)
-        .ok_or_else(|| anyhow::anyhow!("node {api_node}: unknown edition {:?}", info.edition))?;
+        .ok_or_else(|| anyhow::anyhow!("node {runs_on}: unknown edition {:?}", info.edition))?;
     let rules = match emqx_archive::Meta::major_minor(&info.version) {
         Some((major, _)) if major >= 6 => VersionRules::Emqx6,
         _ => VersionRules::Emqx5,
@@ -392,14 +416,18 @@ pub fn check_target(client: &Client, incoming: &Contents) -> anyhow::Result<Targ
         .check_importable(edition, &info.version, rules)
         .map_err(|m| {
             Refused(format!(
-                "{}: node {api_node} ({} {}) would refuse it: {}",
+                "{}: node {runs_on} ({} {}) would refuse it: {}",
                 incoming.path.display(),
                 edition.as_str(),
                 info.version,
                 m.trim_end()
             ))
         })?;
-    Ok(Target { api_node, info })
+    Ok(Target {
+        api_node,
+        runs_on,
+        info,
+    })
 }
 
 /// Reads an archive to import, refusing with EMQX's messages a name EMQX would refuse.

@@ -90,7 +90,7 @@ fn print_plan(p: &Planned, file: &Path, ui: &Ui) {
     println!(
         "plan: {} into {} ({} {}, {})",
         file.display(),
-        p.target.api_node,
+        p.target.describe(),
         p.target.info.edition_code().unwrap_or("?"),
         p.target.info.version,
         p.target.info.role
@@ -114,6 +114,7 @@ pub fn plan(args: &PlanArgs, client: &Client, registry: &Registry, ui: &Ui) -> a
             "ok": true,
             "file": args.file,
             "node": p.target.api_node,
+            "runs_on": p.target.runs_on,
             "target": p.target.info,
             "table_sets": p.sets,
             "root_keys": p.roots,
@@ -225,7 +226,7 @@ fn confirm(p: &Planned, yes: bool) -> anyhow::Result<bool> {
     let (i, u, _) = totals(&p.plan.domains);
     print!(
         "import {i} inserts and {u} updates into {}? [y/N] ",
-        p.target.api_node
+        p.target.describe()
     );
     std::io::stdout().flush()?;
     let mut line = String::new();
@@ -268,7 +269,8 @@ pub fn import(
     let name = p.incoming.base.clone() + ".tar.gz";
     let api_node = p.target.api_node.clone();
     let uploaded = upload(client, &args.file, &api_node, ui)?;
-    let spin = ui.spinner(&format!("importing {name} on {api_node}"));
+    let on = p.target.describe();
+    let spin = ui.spinner(&format!("importing {name} on {on}"));
     let result = client.import(&name, Some(&api_node));
     if let Some(s) = spin {
         s.finish_and_clear();
@@ -282,12 +284,12 @@ pub fn import(
                 .context(format!(
                     "{name}: the node refused the import: EMQX does not let API keys import archives holding dashboard_users or api_keys (emqx_admin, emqx_app); import as a dashboard administrator (--username/--password), or drop those table sets (emqx-backup filter --table-sets ...)"
                 )),
-            _ => anyhow::Error::new(e).context(format!("{name}: import on {api_node}")),
+            _ => anyhow::Error::new(e).context(format!("{name}: import on {on}")),
         };
         return Err(explained);
     }
     ui.step(format!(
-        "imported {name} on {api_node}; checking the node's state"
+        "imported {name} on {on}; checking the node's state"
     ));
     let mut after = live::export_state(
         client,
@@ -306,7 +308,7 @@ pub fn import(
     let differences = compare(registry, expected, after)?;
     if !differences.is_empty() {
         let mut msg = format!(
-            "{name} was imported on {api_node}, but the node's state differs from the plan in {} tables or roots:",
+            "{name} was imported on {on}, but the node's state differs from the plan in {} tables or roots:",
             differences.len()
         );
         for d in &differences {
@@ -325,7 +327,8 @@ pub fn import(
     }
     if ui.json {
         let doc = json!({
-            "ok": true, "file": args.file, "node": api_node, "filename": name,
+            "ok": true, "file": args.file, "node": api_node, "runs_on": p.target.runs_on,
+            "filename": name,
             "uploaded": uploaded,
             "totals": {"insert": i, "update": u, "unchanged": n},
             "plan": p.plan.domains, "notes": p.notes,
@@ -334,7 +337,7 @@ pub fn import(
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else if !ui.quiet {
         println!(
-            "imported {name} into {api_node}: verified, {i} inserted and {u} updated as planned, nothing else changed"
+            "imported {name} into {on}: verified, {i} inserted and {u} updated as planned, nothing else changed"
         );
     }
     Ok(())
