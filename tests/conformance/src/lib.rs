@@ -4,7 +4,7 @@
 //! named by `EMQX_IMAGE` ([`containers::RealEmqx`]).
 //!
 //! The cases ([`cases`]) talk to the brokers through EMQX's REST API only; export and import go
-//! through a [`transfer::Transfer`], so they can be switched to the `emqx-backup` binary later.
+//! through a [`transfer::Transfer`]: the `emqx-backup` binary, or the bare REST API.
 
 pub mod api;
 pub mod archive;

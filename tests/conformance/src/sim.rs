@@ -14,13 +14,14 @@ pub fn workspace() -> PathBuf {
         .expect("the workspace root")
 }
 
-/// Builds `emqx-sim` and the plugins (dev profile, once per process) and returns the binary.
+/// Builds `emqx-sim`, `emqx-backup` and the plugins (dev profile, once per process) and
+/// returns the `emqx-sim` binary.
 pub fn sim_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
             let mut cmd = Command::new(env!("CARGO"));
-            cmd.args(["build", "-q", "-p", "emqx-sim"])
+            cmd.args(["build", "-q", "-p", "emqx-sim", "-p", "emqx-backup"])
                 .current_dir(workspace());
             // The test's own package variables would make build scripts that watch them
             // (ring watches CARGO_MANIFEST_DIR) rebuild.
@@ -62,6 +63,11 @@ pub fn sim_binary() -> PathBuf {
             target.join("debug").join("emqx-sim")
         })
         .clone()
+}
+
+/// The `emqx-backup` binary built beside [`sim_binary`].
+pub fn backup_binary() -> PathBuf {
+    sim_binary().with_file_name("emqx-backup")
 }
 
 fn free_port() -> anyhow::Result<u16> {
