@@ -10,7 +10,7 @@
 
 use crate::common::{
     blocking, bool_of, check_write, erl_p, no_content, object_body, ok, opt_bool, opt_str, redact,
-    reply, resolve_file, text_of, ApiError, MaybeCaller, Pager, Query, Version,
+    reply, resolve_file, text_of, write_no_content, ApiError, MaybeCaller, Pager, Query, Version,
 };
 use crate::passwd::{self, Algorithm};
 use axum::body::Bytes;
@@ -321,25 +321,21 @@ async fn remove(
     caller: MaybeCaller,
     Path(id): Path<String>,
 ) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            let mut list = authenticators(tx)?;
-            let at = list
-                .iter()
-                .position(|c| authenticator_id(c).as_deref() == Some(&id))
-                .ok_or_else(|| not_found_authenticator(&id))?;
-            list.remove(at);
-            save(tx, list)?;
-            // The provider's destroy/1 deletes its users.
-            match id.as_str() {
-                PASSWORD_DB => destroy(tx, PASSWORD_TABLE, &Term::atom(GLOBAL_CHAIN))?,
-                SCRAM_DB => destroy(tx, SCRAM_TABLE, &Term::binary(SCRAM_DB))?,
-                _ => {}
-            }
-            Ok::<_, ApiError>(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        let mut list = authenticators(tx)?;
+        let at = list
+            .iter()
+            .position(|c| authenticator_id(c).as_deref() == Some(&id))
+            .ok_or_else(|| not_found_authenticator(&id))?;
+        list.remove(at);
+        save(tx, list)?;
+        // The provider's destroy/1 deletes its users.
+        match id.as_str() {
+            PASSWORD_DB => destroy(tx, PASSWORD_TABLE, &Term::atom(GLOBAL_CHAIN))?,
+            SCRAM_DB => destroy(tx, SCRAM_TABLE, &Term::binary(SCRAM_DB))?,
+            _ => {}
+        }
+        Ok::<_, ApiError>(())
     })
     .await
 }
@@ -614,16 +610,12 @@ async fn delete_user(
     caller: MaybeCaller,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            let users = users_of(&authenticators(tx)?, &id)?;
-            if !tx.delete(users.table, &users.key(&user_id))? {
-                return Err(user_not_found());
-            }
-            Ok(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        let users = users_of(&authenticators(tx)?, &id)?;
+        if !tx.delete(users.table, &users.key(&user_id))? {
+            return Err(user_not_found());
+        }
+        Ok(())
     })
     .await
 }

@@ -7,7 +7,8 @@
 
 use crate::common::{
     blocking, check_regex, check_write, deobfuscate, erl_p, json_body, no_content, object_body, ok,
-    opt_str, redact, text_of, ApiError, MaybeCaller, Pager, Query, Reply, Version,
+    opt_str, redact, text_of, write_no_content, ApiError, MaybeCaller, Pager, Query, Reply,
+    Version,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -252,23 +253,19 @@ async fn delete_source(
     caller: MaybeCaller,
     Path(ty): Path<String>,
 ) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            let mut list = sources(tx)?;
-            let at = list
-                .iter()
-                .position(|s| source_type(s) == Some(&ty))
-                .ok_or_else(|| not_found_source(&ty))?;
-            list.remove(at);
-            save_sources(tx, list)?;
-            if ty == BUILTIN {
-                // emqx_authz_mnesia:destroy/1 clears the table.
-                tx.clear(ACL_TABLE)?;
-            }
-            Ok::<_, ApiError>(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        let mut list = sources(tx)?;
+        let at = list
+            .iter()
+            .position(|s| source_type(s) == Some(&ty))
+            .ok_or_else(|| not_found_source(&ty))?;
+        list.remove(at);
+        save_sources(tx, list)?;
+        if ty == BUILTIN {
+            // emqx_authz_mnesia:destroy/1 clears the table.
+            tx.clear(ACL_TABLE)?;
+        }
+        Ok::<_, ApiError>(())
     })
     .await
 }
@@ -827,16 +824,12 @@ async fn delete_rules(
     Path(name): Path<String>,
     kind: Kind,
 ) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            builtin_source(tx)??;
-            if !tx.delete(ACL_TABLE, &kind.who(&name))? {
-                return Err(kind.not_found());
-            }
-            Ok(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        builtin_source(tx)??;
+        if !tx.delete(ACL_TABLE, &kind.who(&name))? {
+            return Err(kind.not_found());
+        }
+        Ok(())
     })
     .await
 }
@@ -883,15 +876,11 @@ async fn post_all(State(node): State<Arc<Node>>, caller: MaybeCaller, body: Byte
 }
 
 async fn delete_all(State(node): State<Arc<Node>>, caller: MaybeCaller) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            builtin_source(tx)??;
-            // EMQX stores an empty rule list for `all` rather than deleting the row.
-            tx.put(ACL_TABLE, &record(Term::Int(0), Vec::new()))?;
-            Ok::<_, ApiError>(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        builtin_source(tx)??;
+        // EMQX stores an empty rule list for `all` rather than deleting the row.
+        tx.put(ACL_TABLE, &record(Term::Int(0), Vec::new()))?;
+        Ok::<_, ApiError>(())
     })
     .await
 }

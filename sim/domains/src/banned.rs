@@ -10,7 +10,7 @@
 
 use crate::common::{
     blocking, check_regex, check_write, epoch_second, erl_p, no_content, now_s, object_body, ok,
-    opt_str, rfc3339_s, text_of, ApiError, MaybeCaller, Pager, Query,
+    opt_str, rfc3339_s, text_of, write_no_content, ApiError, MaybeCaller, Pager, Query,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -408,14 +408,10 @@ async fn create(State(node): State<Arc<Node>>, caller: MaybeCaller, body: Bytes)
 }
 
 async fn clear(State(node): State<Arc<Node>>, caller: MaybeCaller) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            tx.clear(INDIVIDUAL)?;
-            tx.clear(RULES)?;
-            Ok::<_, ApiError>(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        tx.clear(INDIVIDUAL)?;
+        tx.clear(RULES)?;
+        Ok::<_, ApiError>(())
     })
     .await
 }

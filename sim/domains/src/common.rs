@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Local, SecondsFormat, TimeZone};
-use emqx_sim_store::{Caller, Node, StoreError};
+use emqx_sim_store::{Caller, Node, StoreError, Tx};
 use erlang_term::Term;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -113,6 +113,20 @@ where
         Ok(Err(e)) => e.into_response(),
         Err(e) => ApiError::internal(format!("handler failed: {e}")).into_response(),
     }
+}
+
+/// Runs `f` in one store transaction on the blocking pool for a caller allowed to write; 204
+/// when it commits, the error reply when `f` or the commit fails.
+pub async fn write_no_content<F>(node: Arc<Node>, caller: MaybeCaller, f: F) -> Response
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<(), ApiError> + Send + 'static,
+{
+    blocking(node, move |node| {
+        check_write(&caller)?;
+        node.store.write(f)?;
+        no_content()
+    })
+    .await
 }
 
 /// Parses a JSON request body; an empty body is `null`.

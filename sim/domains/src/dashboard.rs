@@ -8,7 +8,7 @@
 
 use crate::common::{
     blocking, check_write, epoch_second, erl_p, get_path, is_ee, no_content, now_s, object_body,
-    ok, opt_bool, opt_str, rfc3339_s, text_of, ApiError, MaybeCaller, Version,
+    ok, opt_bool, opt_str, rfc3339_s, text_of, write_no_content, ApiError, MaybeCaller, Version,
 };
 use crate::passwd;
 use axum::body::Bytes;
@@ -536,15 +536,11 @@ async fn delete_key(
     caller: MaybeCaller,
     Path(name): Path<String>,
 ) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            if !tx.delete(APP_TABLE, &Term::binary(&name))? {
-                return Err(key_not_found());
-            }
-            Ok(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        if !tx.delete(APP_TABLE, &Term::binary(&name))? {
+            return Err(key_not_found());
+        }
+        Ok(())
     })
     .await
 }

@@ -4,7 +4,8 @@
 
 use crate::common::{
     blocking, check_write, deobfuscate, get_path, no_content, now_ms, object_body, ok,
-    random_bytes, redact, reply, rfc3339_ms, set_path, ApiError, MaybeCaller, Pager, Query,
+    random_bytes, redact, reply, rfc3339_ms, set_path, write_no_content, ApiError, MaybeCaller,
+    Pager, Query,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -349,16 +350,12 @@ async fn delete_rule(
     caller: MaybeCaller,
     Path(id): Path<String>,
 ) -> Response {
-    blocking(node, move |node| {
-        check_write(&caller)?;
-        node.store.write(|tx| {
-            if !rules(tx)?.contains_key(&id) {
-                return Err(rule_not_found());
-            }
-            save_rule(tx, &id, None)?;
-            Ok(())
-        })?;
-        no_content()
+    write_no_content(node, caller, move |tx| {
+        if !rules(tx)?.contains_key(&id) {
+            return Err(rule_not_found());
+        }
+        save_rule(tx, &id, None)?;
+        Ok(())
     })
     .await
 }
