@@ -1,11 +1,72 @@
-//! Checks every plugin's tests run: the codec round trip and the laws of merge.
+//! Checks every plugin's tests run: an archive through the whole domain, the codec round trip
+//! and the laws of merge.
 
 use crate::domain::{Domain, SectionOut};
-use crate::model::{Options, Records};
-use crate::select::view_of;
+use crate::model::{Options, Problem, Records, Severity};
+use crate::select::{section_for, view_of};
 use crate::table::record_key;
+use emqx_archive::{Contents, Limits};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What one archive gave a domain in [`check_archive`].
+#[derive(Debug)]
+pub struct ArchiveCheck {
+    /// The domain's section of the archive.
+    pub section: SectionOut,
+    /// Its readable records.
+    pub records: Records,
+    /// What `validate` found in it.
+    pub problems: Vec<Problem>,
+}
+
+impl ArchiveCheck {
+    /// The problems of severity error.
+    pub fn errors(&self) -> Vec<&Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect()
+    }
+
+    /// How many table records the section holds.
+    pub fn record_count(&self) -> usize {
+        self.records.tables.iter().map(|t| t.records.len()).sum()
+    }
+}
+
+/// Reads the archive at `path` and runs the domain's section through decode (no record left
+/// unmodelled), the round trip, and validate, with `options`.
+pub fn check_archive_with<D: Domain>(
+    path: &Path,
+    options: &Options,
+) -> Result<ArchiveCheck, String> {
+    let d = D::default();
+    let place = path.display();
+    let contents = Contents::read(path, &Limits::default()).map_err(|e| format!("{place}: {e}"))?;
+    let section = section_for(&d.manifest(), &contents);
+    let records = d
+        .decode(&view_of(&section), options)
+        .map_err(|e| format!("{place}: decode: {}", e.0))?;
+    for t in &records.tables {
+        if let Some(r) = t.records.iter().find(|r| r.get("term").is_some()) {
+            return Err(format!("{place}: {}: unmodelled record {r}", t.table));
+        }
+    }
+    check_round_trip::<D>(&records).map_err(|e| format!("{place}: {e}"))?;
+    let problems = d.validate(&view_of(&section), options);
+    Ok(ArchiveCheck {
+        section,
+        records,
+        problems,
+    })
+}
+
+/// [`check_archive_with`] the default options.
+pub fn check_archive<D: Domain>(path: &Path) -> Result<ArchiveCheck, String> {
+    check_archive_with::<D>(path, &Options::default())
+}
 
 /// `decode(encode(records)) == records`, with the records first normalised by one trip (node
 /// and attributes filled in).

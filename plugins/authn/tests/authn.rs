@@ -5,7 +5,7 @@ use emqx_backup_plugin_authn::Authn;
 use emqx_backup_plugin_sdk::domain::Domain;
 use emqx_backup_plugin_sdk::model::Severity;
 use emqx_backup_plugin_sdk::select::{section_for, view_of};
-use emqx_backup_plugin_sdk::testing::{check_merge_laws, check_round_trip};
+use emqx_backup_plugin_sdk::testing::{check_archive, check_merge_laws, check_round_trip};
 use emqx_backup_plugin_sdk::{Options, Records, SectionOut, TableRecords, Term, Warning};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -70,28 +70,11 @@ fn password_db(name: &str, position: &str) -> Value {
 
 #[test]
 fn every_real_archive_decodes_readably_round_trips_and_validates() {
-    let d = Authn;
     let mut seen = 0;
     for path in emqx_backup_tests::fixture_archives() {
-        let contents = Contents::read(&path, &Limits::default()).unwrap();
-        let section = section_for(&d.manifest(), &contents);
-        let records = d.decode(&view_of(&section), &Options::default()).unwrap();
-        for t in &records.tables {
-            seen += t.records.len();
-            for r in &t.records {
-                assert!(
-                    r.get("term").is_none(),
-                    "{}: unmodelled record {r}",
-                    path.display()
-                );
-            }
-        }
-        check_round_trip::<Authn>(&records).unwrap();
-        let errors: Vec<_> = d
-            .validate(&view_of(&section), &Options::default())
-            .into_iter()
-            .filter(|p| p.severity == Severity::Error)
-            .collect();
+        let checked = check_archive::<Authn>(&path).unwrap();
+        seen += checked.record_count();
+        let errors = checked.errors();
         if path.ends_with("emqx-export-bad-upload.tar.gz") {
             let places: Vec<&str> = errors.iter().map(|p| p.place.as_str()).collect();
             assert!(places.contains(&"authentication[0].backend"), "{errors:?}");

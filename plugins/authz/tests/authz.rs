@@ -3,7 +3,7 @@ use emqx_backup_plugin_authz::{aclconf, config, Authz};
 use emqx_backup_plugin_sdk::domain::Domain;
 use emqx_backup_plugin_sdk::model::Severity;
 use emqx_backup_plugin_sdk::select::{section_for, view_of};
-use emqx_backup_plugin_sdk::testing::{check_merge_laws, check_round_trip};
+use emqx_backup_plugin_sdk::testing::{check_archive, check_merge_laws, check_round_trip};
 use emqx_backup_plugin_sdk::{Options, Records, SectionOut, TableRecords};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -37,11 +37,8 @@ fn errors(problems: &[emqx_backup_plugin_sdk::Problem]) -> Vec<String> {
 fn every_real_archive_decodes_readably_and_round_trips() {
     let (mut rows, mut items) = (0, 0);
     for path in emqx_backup_tests::fixture_archives() {
-        let contents = Contents::read(&path, &Limits::default()).unwrap();
-        let section = section_for(&Authz.manifest(), &contents);
-        let records = Authz
-            .decode(&view_of(&section), &Options::default())
-            .unwrap();
+        let checked = check_archive::<Authz>(&path).unwrap();
+        let records = &checked.records;
         for t in &records.tables {
             rows += t.records.len();
             for r in &t.records {
@@ -52,8 +49,7 @@ fn every_real_archive_decodes_readably_and_round_trips() {
             assert!(!has_raw(item), "{}: unmodelled rule {item}", path.display());
         }
         items += records.items.len();
-        check_round_trip::<Authz>(&records).unwrap();
-        let problems = errors(&Authz.validate(&view_of(&section), &Options::default()));
+        let problems = errors(&checked.problems);
         if path.ends_with("emqx-export-bad-upload.tar.gz") {
             assert_eq!(problems.len(), 1, "{problems:?}");
         } else {

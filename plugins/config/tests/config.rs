@@ -6,7 +6,7 @@ use emqx_backup_plugin_config::{
 use emqx_backup_plugin_sdk::domain::Domain;
 use emqx_backup_plugin_sdk::model::Severity;
 use emqx_backup_plugin_sdk::select::{config_for, section_for, view_of};
-use emqx_backup_plugin_sdk::testing::{check_merge_laws, check_round_trip};
+use emqx_backup_plugin_sdk::testing::{check_archive, check_merge_laws, check_round_trip};
 use emqx_backup_plugin_sdk::{MergeResult, Options, Records, SectionOut};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -55,18 +55,14 @@ fn warnings(result: &MergeResult, code: &str) -> Vec<String> {
 
 #[test]
 fn every_real_archive_decodes_and_round_trips() {
-    let d = Config;
     let mut items = 0;
     for path in emqx_backup_tests::fixture_archives() {
-        let contents = Contents::read(&path, &Limits::default()).unwrap();
-        let section = section_for(&d.manifest(), &contents);
-        let records = d.decode(&view_of(&section), &Options::default()).unwrap();
-        items += records.items.len();
-        check_round_trip::<Config>(&records).unwrap();
-        let problems = d.validate(&view_of(&section), &Options::default());
+        let checked = check_archive::<Config>(&path).unwrap();
+        items += checked.records.items.len();
+        let problems = &checked.problems;
         assert!(problems.is_empty(), "{}: {problems:?}", path.display());
         // Importing an archive into itself changes nothing.
-        let result = merge(&section, &section);
+        let result = merge(&checked.section, &checked.section);
         assert_eq!(result.plan.totals().0 + result.plan.totals().1, 0);
         assert!(
             result.plan.warnings.is_empty(),

@@ -3,7 +3,7 @@ use emqx_backup_plugin_dashboard::Dashboard;
 use emqx_backup_plugin_sdk::domain::Domain;
 use emqx_backup_plugin_sdk::model::Severity;
 use emqx_backup_plugin_sdk::select::{section_for, view_of};
-use emqx_backup_plugin_sdk::testing::{check_merge_laws, check_round_trip};
+use emqx_backup_plugin_sdk::testing::{check_archive, check_merge_laws, check_round_trip};
 use emqx_backup_plugin_sdk::{Options, Records, SectionOut, TableRecords, Warning};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -56,21 +56,9 @@ fn warning<'w>(warnings: &'w [Warning], code: &str) -> Option<&'w Warning> {
 fn every_real_archive_decodes_and_round_trips() {
     let mut seen = 0;
     for path in emqx_backup_tests::fixture_archives() {
-        let contents = Contents::read(&path, &Limits::default()).unwrap();
-        let section = section_for(&Dashboard.manifest(), &contents);
-        let records = decode(&section);
-        for t in &records.tables {
-            seen += t.records.len();
-            for r in &t.records {
-                assert!(
-                    r.get("term").is_none(),
-                    "{}: unmodelled record {r}",
-                    path.display()
-                );
-            }
-        }
-        check_round_trip::<Dashboard>(&records).unwrap();
-        let problems = Dashboard.validate(&view_of(&section), &Options::default());
+        let checked = check_archive::<Dashboard>(&path).unwrap();
+        seen += checked.record_count();
+        let problems = &checked.problems;
         assert!(problems.is_empty(), "{}: {problems:?}", path.display());
     }
     assert!(seen > 0);

@@ -1,8 +1,7 @@
-use emqx_archive::{Contents, Limits};
 use emqx_backup_plugin_psk::Psk;
 use emqx_backup_plugin_sdk::domain::Domain;
-use emqx_backup_plugin_sdk::select::{section_for, view_of};
-use emqx_backup_plugin_sdk::testing::{check_merge_laws, check_round_trip};
+use emqx_backup_plugin_sdk::select::view_of;
+use emqx_backup_plugin_sdk::testing::{check_archive, check_merge_laws, check_round_trip};
 use emqx_backup_plugin_sdk::{Options, Records, SectionOut, TableRecords, Term, Warning};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -46,24 +45,12 @@ fn warning<'w>(warnings: &'w [Warning], code: &str) -> Option<&'w Warning> {
 fn every_real_archive_decodes_and_round_trips() {
     let mut tables = 0;
     for path in emqx_backup_tests::fixture_archives() {
-        let contents = Contents::read(&path, &Limits::default()).unwrap();
-        let section = section_for(&Psk.manifest(), &contents);
-        let records = Psk.decode(&view_of(&section), &Options::default()).unwrap();
-        for t in &records.tables {
+        let checked = check_archive::<Psk>(&path).unwrap();
+        for t in &checked.records.tables {
             tables += 1;
             assert_eq!(t.attributes, ["psk_id", "shared_secret", "extra"]);
-            for r in &t.records {
-                assert!(
-                    r.get("term").is_none(),
-                    "{}: unmodelled record {r}",
-                    path.display()
-                );
-            }
         }
-        check_round_trip::<Psk>(&records).unwrap();
-        assert!(Psk
-            .validate(&view_of(&section), &Options::default())
-            .is_empty());
+        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
     }
     // Every fixture carries an (empty) emqx_psk file.
     assert_eq!(tables, emqx_backup_tests::fixture_archives().len());

@@ -3,7 +3,7 @@ use emqx_backup_plugin_rules::{Rules, BRIDGES_CONVERTED, MISSING_REFERENCE};
 use emqx_backup_plugin_sdk::domain::Domain;
 use emqx_backup_plugin_sdk::model::Severity;
 use emqx_backup_plugin_sdk::select::{section_for, view_of};
-use emqx_backup_plugin_sdk::testing::{check_merge_laws, check_round_trip};
+use emqx_backup_plugin_sdk::testing::{check_archive, check_merge_laws, check_round_trip};
 use emqx_backup_plugin_sdk::{MergeResult, Options, Records, SectionOut};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -52,19 +52,11 @@ fn warnings(result: &MergeResult, code: &str) -> Vec<String> {
 
 #[test]
 fn every_real_archive_decodes_and_round_trips() {
-    let d = Rules;
     let mut items = 0;
     for path in emqx_backup_tests::fixture_archives() {
-        let contents = Contents::read(&path, &Limits::default()).unwrap();
-        let section = section_for(&d.manifest(), &contents);
-        let records = d.decode(&view_of(&section), &Options::default()).unwrap();
-        items += records.items.len();
-        check_round_trip::<Rules>(&records).unwrap();
-        let errors: Vec<_> = d
-            .validate(&view_of(&section), &Options::default())
-            .into_iter()
-            .filter(|p| p.severity == Severity::Error)
-            .collect();
+        let checked = check_archive::<Rules>(&path).unwrap();
+        items += checked.records.items.len();
+        let errors = checked.errors();
         if path.ends_with("emqx-export-bad-upload.tar.gz") {
             assert!(
                 errors.iter().any(|p| p.place == "bridges.unknown.test"),
