@@ -2,135 +2,32 @@
 //!
 //! * `emqx-sim start [--data-dir ./data] [--name emqx@127.0.0.1] [--role core|replicant]
 //!   [--edition ce|ee] [--version 5.8.6] [--listen 127.0.0.1:18083] [--join URL]
-//!   [--advertise URL] [--api-key-file F] [--plugin-dir DIR] [--cookie C]` serves a node until SIGTERM or
-//!   Ctrl-C; it writes `<data_dir>/node.json` (name, URL, pid) for `ctl`.
+//!   [--advertise URL] [--api-key-file F] [--plugin-dir DIR] [--cookie C] [--mqtt-bind ADDR]
+//!   [--mqtts-bind ADDR]` serves a node until SIGTERM or Ctrl-C; it writes
+//!   `<data_dir>/node.json` (name, URL, pid, MQTT listener addresses) for `ctl` and tests.
 //! * `emqx-sim ctl [--data-dir ./data] data export [--root-keys a,b] [--table-sets x,y]
 //!   [--dir D]` and `emqx-sim ctl data import FILE` print what `emqx ctl data` prints.
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad command line.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use emqx_archive::Edition;
+use emqx_sim::cli::{
+    Cli, Command, CtlArgs, CtlCommand, DataCommand, EditionArg, RoleArg, StartArgs,
+};
 use emqx_sim_api::{
     CtlExportRequest, CtlImportRequest, CtlReply, ServeConfig, Server, CTL_HEADER, CTL_TOKEN_FILE,
-    DEFAULT_COOKIE,
 };
+use emqx_sim_mqtt::{Mqtt, Transport};
 use emqx_sim_store::{Node, NodeInfo, Role};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 /// The file in the data dir that tells `ctl` where the node listens.
 const NODE_FILE: &str = "node.json";
-
-#[derive(Parser)]
-#[command(name = "emqx-sim", version, about = "A simulated EMQX 5.x node")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Serve a node (EMQX's REST API on --listen) until SIGTERM or Ctrl-C.
-    Start(StartArgs),
-    /// Talk to the node running in --data-dir, as `emqx ctl` does.
-    Ctl(CtlArgs),
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum RoleArg {
-    Core,
-    Replicant,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum EditionArg {
-    Ce,
-    Ee,
-}
-
-#[derive(Args)]
-struct StartArgs {
-    /// The node's data dir (database, configs, backups).
-    #[arg(long, default_value = "./data")]
-    data_dir: PathBuf,
-    /// The Erlang node name.
-    #[arg(long, default_value = "emqx@127.0.0.1")]
-    name: String,
-    /// core (default) or replicant (default when --join is given).
-    #[arg(long, value_enum)]
-    role: Option<RoleArg>,
-    /// The edition the node runs.
-    #[arg(long, value_enum, default_value = "ce")]
-    edition: EditionArg,
-    /// The release version the node reports.
-    #[arg(long, default_value = "5.8.6")]
-    version: String,
-    /// Address of the REST API (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:18083")]
-    listen: SocketAddr,
-    /// Base URL of the core to join as a replicant.
-    #[arg(long, value_name = "URL")]
-    join: Option<String>,
-    /// Base URL the other nodes reach this one at (default: http://<listen address>), e.g.
-    /// `http://replica1:18083` in a container listening on 0.0.0.0.
-    #[arg(long, value_name = "URL", env = "EMQX_SIM_ADVERTISE")]
-    advertise: Option<String>,
-    /// Bootstrap API keys, `api_key:api_secret[:role]` lines (EMQX's api_key.bootstrap_file).
-    #[arg(long, value_name = "FILE")]
-    api_key_file: Option<PathBuf>,
-    /// Folder of the domain plugins.
-    #[arg(long, value_name = "DIR")]
-    plugin_dir: Option<PathBuf>,
-    /// The cluster's shared secret (EMQX's node cookie).
-    #[arg(long, env = "EMQX_SIM_COOKIE", default_value = DEFAULT_COOKIE, hide_env_values = true)]
-    cookie: String,
-}
-
-#[derive(Args)]
-struct CtlArgs {
-    /// The data dir of the running node.
-    #[arg(long, default_value = "./data")]
-    data_dir: PathBuf,
-    #[command(subcommand)]
-    command: CtlCommand,
-}
-
-#[derive(Subcommand)]
-enum CtlCommand {
-    /// Data backup commands.
-    Data {
-        #[command(subcommand)]
-        command: DataCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum DataCommand {
-    /// Export data.
-    Export {
-        /// Config root keys to export (all when absent).
-        #[arg(long, value_delimiter = ',', value_name = "key1,key2")]
-        root_keys: Vec<String>,
-        /// Table sets to export (all when absent).
-        #[arg(long, value_delimiter = ',', value_name = "set1,set2")]
-        table_sets: Vec<String>,
-        /// Output directory (the node's backup dir when absent).
-        #[arg(long, value_name = "out_dir")]
-        dir: Option<PathBuf>,
-    },
-    /// Import data from the specified tar archive file.
-    Import {
-        /// A path, else the name of a file in the node's backup dir.
-        file: String,
-        /// After EMQX's lines, print what the import changed per domain and key.
-        #[arg(long)]
-        report: bool,
-    },
-}
 
 /// `<data_dir>/node.json`.
 #[derive(Serialize, Deserialize)]
@@ -139,7 +36,16 @@ struct NodeFile {
     url: String,
     pid: u32,
     role: String,
+    /// `host:port` of the MQTT listener, when one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mqtt: Option<String>,
+    /// `host:port` of the MQTT over TLS listener, when one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mqtts: Option<String>,
 }
+
+/// EMQX's MQTT listener address, the default of `--mqtt-bind`.
+const DEFAULT_MQTT_BIND: &str = "0.0.0.0:1883";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -210,9 +116,11 @@ fn start(args: StartArgs) -> Result<ExitCode, String> {
         config.cluster.core_url = args.join.clone();
         config.cluster.cookie = args.cookie.clone();
         config.api_key_file = args.api_key_file.clone();
+        let mqtt_node = node.clone();
         let server = Server::start(node, config, listener)
             .await
             .map_err(|e| e.to_string())?;
+        let mqtt = start_mqtt(mqtt_node, args.mqtt_bind, args.mqtts_bind, role).await?;
         let node_file = args.data_dir.join(NODE_FILE);
         write_node_file(
             &node_file,
@@ -221,13 +129,83 @@ fn start(args: StartArgs) -> Result<ExitCode, String> {
                 url: server.url().to_owned(),
                 pid: std::process::id(),
                 role: emqx_sim_api::role_name(role).to_owned(),
+                mqtt: mqtt.tcp.map(|a| a.to_string()),
+                mqtts: mqtt.tls.map(|a| a.to_string()),
             },
         )?;
         let served = server.run(shutdown_signal()).await;
+        for task in &mqtt.tasks {
+            task.abort();
+        }
         remove_node_file(&node_file);
         served.map_err(|e| e.to_string())?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The MQTT listeners of a node: where they listen (loopback for a wildcard address) and
+/// their tasks.
+#[derive(Default)]
+struct MqttListeners {
+    tcp: Option<SocketAddr>,
+    tls: Option<SocketAddr>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+async fn bind_mqtt(
+    addr: SocketAddr,
+    flag: &str,
+) -> Result<(tokio::net::TcpListener, SocketAddr), String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("{flag} {addr}: cannot listen: {e}"))?;
+    let mut local = listener
+        .local_addr()
+        .map_err(|e| format!("{flag} {addr}: listener address: {e}"))?;
+    if local.ip().is_unspecified() {
+        local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    Ok((listener, local))
+}
+
+/// Starts the MQTT listeners of a core: `tcp:default` on `--mqtt-bind` (EMQX's 0.0.0.0:1883 by
+/// default, skipped with a warning when taken) and `ssl:default` on `--mqtts-bind`. A
+/// replicant holds no access data (its core does) and serves no MQTT.
+async fn start_mqtt(
+    node: Arc<Node>,
+    bind: Option<SocketAddr>,
+    tls_bind: Option<SocketAddr>,
+    role: Role,
+) -> Result<MqttListeners, String> {
+    let mut out = MqttListeners::default();
+    if role == Role::Replicant {
+        if bind.is_some() || tls_bind.is_some() {
+            return Err("--mqtt-bind/--mqtts-bind: a replicant holds no access data (its core does); serve MQTT from the core".into());
+        }
+        return Ok(out);
+    }
+    let broker = Mqtt::new(node);
+    let default = DEFAULT_MQTT_BIND
+        .parse::<SocketAddr>()
+        .map_err(|e| e.to_string())?;
+    match bind_mqtt(bind.unwrap_or(default), "--mqtt-bind").await {
+        Ok((listener, local)) => {
+            eprintln!("emqx-sim: MQTT listener tcp:default on {local}");
+            out.tcp = Some(local);
+            out.tasks
+                .push(tokio::spawn(broker.clone().serve(listener, Transport::Tcp)));
+        }
+        Err(e) if bind.is_none() => eprintln!("emqx-sim: no MQTT listener: {e}"),
+        Err(e) => return Err(e),
+    }
+    if let Some(addr) = tls_bind {
+        let (listener, local) = bind_mqtt(addr, "--mqtts-bind").await?;
+        eprintln!("emqx-sim: MQTT listener ssl:default on {local}");
+        out.tls = Some(local);
+        out.tasks
+            .push(tokio::spawn(broker.serve(listener, Transport::Tls)));
+    }
+    Ok(out)
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -1,0 +1,4 @@
+//! The command-line definitions of `emqx-sim`, for tools that need them without running the
+//! binary (man pages, shell completions, the help checks).
+
+pub mod cli;
