@@ -328,7 +328,8 @@ fn hash_secret(secret: &str) -> Vec<u8> {
     emqx_passwd::dashboard::new_legacy(secret.as_bytes())
 }
 
-/// `POST /login {username, password}` → `{token, version, license, role}`.
+/// `POST /login {username, password}` → `{token, version, license, role}`; a locked username
+/// (see [`crate::login_lock`]) → 401 `LOGIN_LOCKED`.
 async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
@@ -339,6 +340,13 @@ async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respon
             .ok_or_else(|| ApiError::bad_request(format!("{name}: required field missing")))
     };
     let (username, password) = (field("username")?, field("password")?);
+    if state.login_lock.is_locked(&username, Instant::now()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "LOGIN_LOCKED",
+            "Login locked",
+        ));
+    }
     let node = state.node.clone();
     let user = username.clone();
     let admin = blocking(move || read_admin(&node, &user))
@@ -356,8 +364,10 @@ async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respon
     };
     let hash = admin.pwdhash.clone();
     if !blocking(move || emqx_passwd::dashboard::verify(password.as_bytes(), &hash)).await? {
+        state.login_lock.failed(&username, Instant::now());
         return Err(failed());
     }
+    state.login_lock.reset(&username);
     let token = hex::encode(rand::random::<[u8; 32]>());
     let mut sessions = state.sessions.lock().unwrap_or_else(|e| e.into_inner());
     let now = Instant::now();

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
+use emqx_sim_store::node::SENSITIVE_TABLE_SETS;
 use emqx_sim_store::{BackupFileInfo, Caller, ExportOptions, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -83,8 +84,8 @@ async fn require_cookie(State(state): State<Arc<AppState>>, req: Request, next: 
         next.run(req).await
     } else {
         ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
+            StatusCode::UNAUTHORIZED,
+            "BAD_CLUSTER_COOKIE",
             "cluster endpoints need the cluster cookie",
         )
         .into_response()
@@ -485,10 +486,10 @@ async fn sensitive(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let node = state.node.clone();
-    let s = blocking(move || node.has_sensitive_tables(&name))
+    let sets = blocking(move || node.sensitive_table_sets(&name))
         .await?
-        .map_err(ApiError::from_data)?;
-    Ok(Json(json!({"sensitive": s})))
+        .map_err(ApiError::from_data_404)?;
+    Ok(Json(json!({"sensitive": !sets.is_empty(), "sets": sets})))
 }
 
 /// A `200 application/octet-stream` answer.
@@ -555,13 +556,13 @@ pub(crate) async fn peer_delete(
     }
 }
 
-/// Whether a backup file of another node holds the sensitive tables.
+/// The sensitive table sets a backup file of another node holds.
 pub(crate) async fn peer_sensitive(
     state: &AppState,
     node: &str,
     base: &str,
     name: &str,
-) -> Result<bool, ApiError> {
+) -> Result<Vec<String>, ApiError> {
     let resp = peer_request(
         state,
         Method::GET,
@@ -577,7 +578,26 @@ pub(crate) async fn peer_sensitive(
         .json()
         .await
         .map_err(|e| ApiError::unreachable(node, e))?;
-    Ok(v.get("sensitive").and_then(Value::as_bool).unwrap_or(true))
+    let sets: Vec<String> = v
+        .get("sets")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let sensitive = v.get("sensitive").and_then(Value::as_bool).unwrap_or(true);
+    Ok(if sensitive && sets.is_empty() {
+        // A peer that does not name the sets: assume both.
+        SENSITIVE_TABLE_SETS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    } else {
+        sets
+    })
 }
 
 #[cfg(test)]

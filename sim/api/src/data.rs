@@ -11,7 +11,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use emqx_sim_store::{BackupFileInfo, Caller, DataError, ExportOptions, Node, Role};
+use emqx_sim_store::{
+    check_backup_name, BackupFileInfo, Caller, DataError, ExportOptions, Node, Role,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -111,6 +113,7 @@ pub(crate) fn save_archive(dir: &FsPath, name: &str, bytes: &[u8]) -> Result<Pat
     std::fs::create_dir_all(dir).map_err(fail)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".upload-")
+        .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
@@ -153,12 +156,30 @@ async fn export(
     Ok(Json(info))
 }
 
-/// EMQX's `backup_path`: a name of one path segment ending in `.tar.gz`, in the backup dir.
+/// EMQX's `backup_path`: a name of one path segment ending in `.tar.gz` (no `/`, `\`, NUL,
+/// `.` or `..` as the base), in the backup dir.
 fn backup_path(node: &Node, name: &str) -> Result<PathBuf, DataError> {
-    if name.is_empty() || name.contains('/') || !name.ends_with(".tar.gz") {
-        return Err(DataError::BadBackupName);
-    }
+    check_backup_name(name)?;
     Ok(node.backup_dir().join(name))
+}
+
+/// The sensitive table sets of a backup file, peeked at on the node holding it.
+async fn sensitive_sets(
+    state: &Arc<AppState>,
+    node_name: &str,
+    name: &str,
+) -> Result<Vec<String>, ApiError> {
+    match state.locate(node_name)? {
+        Target::Local => {
+            let node = state.node.clone();
+            let name = name.to_owned();
+            let sets = blocking(move || node.sensitive_table_sets(&name))
+                .await?
+                .map_err(ApiError::from_data_404)?;
+            Ok(sets.into_iter().map(str::to_owned).collect())
+        }
+        Target::Remote(url) => cluster::peer_sensitive(state, node_name, &url, name).await,
+    }
 }
 
 /// The lines of an import that EMQX counts as errors (`db_errors`, then `config_errors`),
@@ -195,17 +216,16 @@ async fn import(
     let file_at = state.locate(&file_node)?;
     if caller.sensitive_restricted() {
         // EMQX peeks at the API node's own copy only.
-        let name = req.filename.clone();
-        let sensitive = match state.locate(&api_node)? {
-            Target::Local => {
-                let node = state.node.clone();
-                blocking(move || node.has_sensitive_tables(&name))
-                    .await?
-                    .map_err(ApiError::from_data)?
-            }
-            Target::Remote(url) => cluster::peer_sensitive(&state, &api_node, &url, &name).await?,
-        };
-        if sensitive {
+        let sensitive = sensitive_sets(&state, &api_node, &req.filename)
+            .await
+            .map_err(|e| {
+                if e.status == StatusCode::NOT_FOUND {
+                    ApiError::from_data(DataError::NotFound)
+                } else {
+                    e
+                }
+            })?;
+        if !sensitive.is_empty() {
             return Err(ApiError::forbidden(format!(
                 "API key import refused: backup contains restricted tables: {SENSITIVE_SETS}"
             )));
@@ -344,14 +364,26 @@ async fn list(
     })))
 }
 
-/// `GET /data/files/{filename}?node` → the archive's bytes.
+/// `GET /data/files/{filename}?node` → the archive's bytes. API keys may not download an
+/// archive holding the sensitive tables (EMQX 6's guard, spec §5.8).
 async fn download(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Extension(ApiNode(api_node)): Extension<ApiNode>,
     Path(filename): Path<String>,
     Query(q): Query<NodeQuery>,
 ) -> Result<Response, ApiError> {
+    check_backup_name(&filename).map_err(ApiError::from_data)?;
     let node_name = q.node.unwrap_or(api_node);
+    if caller.sensitive_restricted() {
+        let sets = sensitive_sets(&state, &node_name, &filename).await?;
+        if !sets.is_empty() {
+            return Err(ApiError::forbidden(format!(
+                "API key download refused: backup contains restricted tables: {}",
+                sets.join(", ")
+            )));
+        }
+    }
     match state.locate(&node_name)? {
         Target::Local => {
             let node = state.node.clone();
@@ -374,6 +406,7 @@ async fn delete(
     Path(filename): Path<String>,
     Query(q): Query<NodeQuery>,
 ) -> Result<StatusCode, ApiError> {
+    check_backup_name(&filename).map_err(ApiError::from_data)?;
     let node_name = q.node.unwrap_or(api_node);
     match state.locate(&node_name)? {
         Target::Local => {

@@ -4,15 +4,18 @@
 //!
 //! Routes:
 //!
-//! * `POST /api/v5/login` (no credentials) and `POST /api/v5/logout`;
+//! * `POST /api/v5/login` (no credentials; EMQX's login lock, see [`LoginLockConfig`]) and
+//!   `POST /api/v5/logout`;
 //! * every other `/api/v5` route takes a bearer token from `/login` or HTTP Basic
 //!   `api_key:api_secret` (rows of `emqx_app`, bootstrap file loaded at start);
-//! * `GET /api/v5/nodes[/{node}]`, `GET /api/v5/status`, `GET /status` (no credentials, as EMQX's
-//!   health check);
+//! * `GET /api/v5/nodes[/{node}]`, `GET /api/v5/status`; `GET /status` (no credentials, as
+//!   EMQX's health check);
 //! * `/api/v5/data/{export,import,files,files/{filename}}` (spec §6);
 //! * `/internal/cluster/*`: node to node, with the cluster cookie (`X-Emqx-Sim-Cookie`);
 //! * `/internal/ctl/data/{export,import}`: `emqx-sim ctl`, with the token of
 //!   `<data_dir>/.ctl-token` (`X-Emqx-Sim-Ctl`).
+//!
+//! [`routes()`] lists every route with what it takes to call it.
 //!
 //! A replicant holds no data: it serves its own backup files and its exports itself (with the
 //! archive built by the core) and proxies every other `/api/v5` request to the core.
@@ -22,8 +25,10 @@ mod cluster;
 mod ctl;
 mod data;
 mod error;
+mod login_lock;
 mod nodes;
 mod proxy;
+mod routes;
 mod state;
 
 use axum::Router;
@@ -34,6 +39,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use ctl::{CtlExportRequest, CtlImportRequest, CtlReply, CTL_HEADER, CTL_TOKEN_FILE};
+pub use login_lock::LoginLockConfig;
+pub use routes::{routes, Access, Route};
 
 /// The cluster cookie EMQX ships with (`node.cookie`), the default of `--cookie`.
 pub const DEFAULT_COOKIE: &str = "emqxsecretcookie";
@@ -59,6 +66,8 @@ pub struct ServeConfig {
     pub api_key_file: Option<PathBuf>,
     /// How long a login token lives (EMQX's `dashboard.token_expired_time`, 60 minutes).
     pub token_ttl: Duration,
+    /// When failed logins lock a username (EMQX's `dashboard.unsuccessful_login_*`).
+    pub login_lock: LoginLockConfig,
 }
 
 impl ServeConfig {
@@ -72,6 +81,7 @@ impl ServeConfig {
             },
             api_key_file: None,
             token_ttl: Duration::from_secs(60 * 60),
+            login_lock: LoginLockConfig::default(),
         }
     }
 }

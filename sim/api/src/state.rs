@@ -1,6 +1,7 @@
 //! What every handler shares: the node, the cluster, the login tokens.
 
 use crate::error::ApiError;
+use crate::login_lock::LoginLock;
 use crate::ServeConfig;
 use emqx_sim_store::{Node, Role};
 use std::collections::{BTreeMap, HashMap};
@@ -49,6 +50,7 @@ pub(crate) struct AppState {
     pub cluster: Cluster,
     pub sessions: Mutex<HashMap<String, Session>>,
     pub token_ttl: Duration,
+    pub login_lock: LoginLock,
     pub ctl_token: String,
     pub http: reqwest::Client,
     pub started: Instant,
@@ -68,6 +70,7 @@ impl AppState {
             node,
             sessions: Mutex::new(HashMap::new()),
             token_ttl: config.token_ttl,
+            login_lock: LoginLock::new(config.login_lock),
             ctl_token,
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))

@@ -119,7 +119,7 @@ async fn login_tokens_and_no_anonymous_access() {
     assert_error(r, 401, "BAD_TOKEN", "Get a token by POST /login").await;
     // Node-to-node and ctl endpoints want their own secrets.
     let r = sim.get("/internal/cluster/files").send().await.unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(r.status(), 401);
     let r = sim
         .post("/internal/ctl/data/export")
         .bearer_auth(&token)

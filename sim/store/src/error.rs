@@ -81,6 +81,10 @@ pub enum DataError {
     /// `{already_exists, Name}`.
     #[error("Backup file \"{0}\" already exists")]
     AlreadyExists(String),
+    /// Another import runs on the node (the sim imports one archive at a time; the name is the
+    /// running import's file).
+    #[error("backup data import is already in progress: \"{0}\"; only one import runs at a time, try again when it has finished")]
+    ImportInProgress(String),
     /// Unknown `root_keys` (`Invalid root keys: a, b`).
     #[error("{0}")]
     InvalidRootKeys(String),

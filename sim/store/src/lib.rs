@@ -13,6 +13,7 @@ pub mod caller;
 mod certs;
 pub mod error;
 pub mod files;
+mod inflight;
 pub mod node;
 pub mod store;
 

@@ -3,6 +3,7 @@
 
 use crate::error::{DataError, StoreError};
 use crate::files::{check_backup_name, BackupFileInfo};
+use crate::inflight::InFlight;
 use crate::store::{sync_dir, Store, Tx};
 use emqx_archive::{
     classify, roots, ArchiveError, Contents, Edition, EntryKind, ErrorKind, Limits, Meta, TableDef,
@@ -81,6 +82,8 @@ pub struct Node {
     pub store: Store,
     /// The domain plugins it exports and imports through.
     pub plugins: Registry,
+    /// The running import and the exports being written.
+    inflight: InFlight,
 }
 
 /// The sensitive table sets (spec §5.8).
@@ -170,7 +173,7 @@ impl Node {
             let dir = info.data_dir.join(sub);
             std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         }
-        remove_temporaries(&info.data_dir.join("backup"));
+        remove_temporaries(&info.data_dir);
         let store = Store::open(&info.data_dir)?;
         let plugins = Registry::load(&default_search_path(plugin_dir))
             .map_err(|e| e.to_string())
@@ -179,6 +182,7 @@ impl Node {
             info,
             store,
             plugins,
+            inflight: InFlight::default(),
         };
         node.seed()?;
         Ok(node)
@@ -539,15 +543,9 @@ impl Node {
         Ok(contents)
     }
 
-    /// A fresh export name in `dir` (EMQX's timestamp; waits a millisecond on a clash).
-    fn export_name(dir: &Path) -> String {
-        loop {
-            let name = emqx_archive::export_file_name(chrono::Local::now());
-            if !dir.join(&name).exists() {
-                return name;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
+    /// The file name of the archive this node is importing, if any.
+    pub fn import_in_progress(&self) -> Option<String> {
+        self.inflight.import_running()
     }
 
     /// Writes an EMQX archive of the node's state; `log` receives EMQX's CLI lines.
@@ -577,7 +575,8 @@ impl Node {
             .collect();
         let dir = options.dir.clone().unwrap_or_else(|| self.backup_dir());
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        let name = Self::export_name(&dir);
+        let taken = self.inflight.take_export_name(&dir);
+        let name = taken.name.clone();
         let path = dir.join(&name);
         log(&format!("Exporting data to \"{}\"...", path.display()));
         let contents = self
@@ -599,7 +598,8 @@ impl Node {
     }
 
     /// Imports an archive as EMQX does (core only; edition, version, top-folder and schema
-    /// checks first; every domain in one transaction or none).
+    /// checks first; every domain in one transaction or none). One import runs at a time; a
+    /// second one meanwhile is refused with [`DataError::ImportInProgress`].
     pub fn import(
         &self,
         path: &Path,
@@ -611,6 +611,14 @@ impl Node {
         if !path.is_file() {
             return Err(DataError::NotFound);
         }
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _slot = self
+            .inflight
+            .start_import(&file_name)
+            .map_err(DataError::ImportInProgress)?;
         let mut out = Lines {
             log,
             lines: Vec::new(),
@@ -851,35 +859,63 @@ impl Node {
 
     /// Whether the archive holds the sensitive tables (`emqx_admin`, `emqx_app`).
     pub fn has_sensitive_tables(&self, name: &str) -> Result<bool, DataError> {
+        Ok(!self.sensitive_table_sets(name)?.is_empty())
+    }
+
+    /// The sensitive table sets whose tables the archive holds, in EMQX's order
+    /// (`dashboard_users`, `api_keys`).
+    pub fn sensitive_table_sets(&self, name: &str) -> Result<Vec<&'static str>, DataError> {
         check_backup_name(name)?;
         let path = self.backup_dir().join(name);
         if !path.is_file() {
             return Err(DataError::NotFound);
         }
-        let mut found = false;
+        let mut found = [false; SENSITIVE_TABLES.len()];
         emqx_archive::read_archive(&path, &Limits::default(), |entry| {
             if let Some(table) = entry.rel.strip_prefix("mnesia/") {
-                found |= SENSITIVE_TABLES.contains(&table);
+                for (i, t) in SENSITIVE_TABLES.iter().enumerate() {
+                    found[i] |= *t == table;
+                }
             }
             Ok(())
         })
         .map_err(|e| DataError::Invalid(format!("Bad backup file: {e}")))?;
-        Ok(found)
+        Ok(SENSITIVE_TABLE_SETS
+            .iter()
+            .zip(found)
+            .filter_map(|(set, present)| present.then_some(*set))
+            .collect())
     }
 }
 
-/// Removes what an interrupted upload or export left in the backup dir (`.upload-*` folders,
-/// `.*.tmp` files).
-fn remove_temporaries(dir: &Path) {
+/// Removes what a killed node left in its data dir: in `backup/`, the folders of interrupted
+/// uploads (`.upload-*`) and the hidden temporary files (`.*.tmp`) of interrupted exports and
+/// archive copies; under `configs/`, `authz/` and `certs/`, the hidden temporary files of
+/// interrupted renders. A final name only appears by rename or link of a finished file, so
+/// nothing else can be partial.
+fn remove_temporaries(data_dir: &Path) {
+    for sub in ["backup", "configs", "authz", "certs"] {
+        remove_temporaries_in(&data_dir.join(sub), sub == "backup", 0);
+    }
+}
+
+fn remove_temporaries_in(dir: &Path, uploads: bool, depth: usize) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in read.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        if name.starts_with(".upload-") && path.is_dir() {
-            let _ = std::fs::remove_dir_all(&path);
-        } else if name.starts_with('.') && name.ends_with(".tmp") && path.is_file() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if uploads && name.starts_with(".upload-") {
+                let _ = std::fs::remove_dir_all(&path);
+            } else if !uploads && depth < 16 {
+                remove_temporaries_in(&path, false, depth + 1);
+            }
+        } else if kind.is_file() && name.starts_with('.') && name.ends_with(".tmp") {
             let _ = std::fs::remove_file(&path);
         }
     }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod synth;
+
 use emqx_archive::Edition;
 use emqx_sim_api::{ServeConfig, ServeError, Server};
 use emqx_sim_store::{Node, NodeInfo, Role};
