@@ -49,3 +49,12 @@ image:
 # (EMQX_IMAGE=emqx/emqx:5.8.6): a table of cases by broker.
 compat:
     cargo xtask compat
+
+# The release tarball dist/emqx-backup-<version>-<target>.tar.gz: binaries, plugins, README,
+# LICENSE, man pages, shell completions and SHA256SUMS.
+dist:
+    cargo xtask dist
+
+# Fuzz the parsers (term decoder, disk_log, HOCON, archive reader), e.g. `just fuzz --seconds 300`.
+fuzz *args:
+    cargo xtask fuzz {{args}}

@@ -1,8 +1,11 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 
 mod bench;
+mod clidocs;
 mod compat;
 mod demo;
+mod dist;
+mod fuzz;
 mod image;
 mod synth;
 
@@ -58,6 +61,24 @@ enum Task {
         #[arg(long)]
         no_image: bool,
     },
+    /// Build the release tarball dist/emqx-backup-<version>-<target>.tar.gz: binaries, plugins,
+    /// README, LICENSE, man pages, shell completions and SHA256SUMS.
+    Dist {
+        /// Folder for the tarball [default: dist/ in the workspace].
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+    /// Fuzz the term decoder, the disk_log reader, the HOCON parser and the archive reader
+    /// (cargo-fuzz, run on stable with RUSTC_BOOTSTRAP=1): seed from the fixtures, run each
+    /// target, print executions and crashes per target.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Only these targets (term_decode, disk_log, hocon_parse, archive_read).
+        #[arg(long, value_delimiter = ',')]
+        targets: Vec<String>,
+    },
     /// Write a synthetic archive (7 tables) for tests and benchmarks.
     Synth {
         /// Records per table.
@@ -80,6 +101,8 @@ fn main() -> anyhow::Result<()> {
         Task::BenchMerge { users, runs } => bench::merge_plan(users, runs),
         Task::Image { force } => image::run(force),
         Task::Compat { no_image } => compat::run(!no_image),
+        Task::Dist { out_dir } => dist::run(out_dir),
+        Task::Fuzz { seconds, targets } => fuzz::run(seconds, &targets),
         Task::Synth { records, output } => {
             let path = synth::write_archive(&output, records)?;
             println!("{}", path.display());

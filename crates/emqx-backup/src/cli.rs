@@ -301,6 +301,10 @@ pub struct ReadArgs {
     /// Largest total of all entries, uncompressed.
     #[arg(long, value_name = "SIZE", default_value = "32G", value_parser = parse_size)]
     pub max_total_size: u64,
+    /// Most uncompressed bytes per compressed byte once 16 MiB came out (a gzip bomb); 0: no
+    /// limit.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_ratio: u64,
 }
 
 /// `inspect`.
@@ -383,6 +387,7 @@ impl ReadArgs {
             max_entries: self.max_entries,
             max_entry_bytes: self.max_entry_size,
             max_total_bytes: self.max_total_size,
+            max_ratio: self.max_ratio,
             ..emqx_archive::Limits::default()
         }
     }
@@ -394,6 +399,7 @@ impl Default for ReadArgs {
             max_entries: 100_000,
             max_entry_size: 8 << 30,
             max_total_size: 32 << 30,
+            max_ratio: 200,
         }
     }
 }

@@ -1,17 +1,29 @@
-//! `emqx-backup`: inspect, verify and rewrite EMQX 5.x export archives.
+//! `emqx-backup`: back up and restore EMQX 5.x data, and work offline on its export archives.
 
-mod cli;
 mod commands;
 mod exit;
-mod size;
 
 use clap::Parser;
+use emqx_backup::cli;
 
 /// Decoding allocates many small, short-lived terms; mimalloc serves them faster than the system allocator.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Restores the default action of SIGPIPE, which Rust's runtime ignores: output piped into
+/// `head` ends the process quietly, as other command-line tools do, instead of a panic in
+/// `println!`.
+#[cfg(unix)]
+fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
+    #[cfg(unix)]
+    quiet_on_closed_pipe();
     let cli = cli::Cli::parse();
     let code = match commands::run(&cli) {
         Ok(()) => exit::OK,
