@@ -16,6 +16,7 @@ pub const GENERIC: &[&str] = &[
     "import",
     "state_equal",
     "dashboard_login",
+    "mqtt_restored",
     "second_import_noop",
     "refuse_replicant_import",
     "refuse_edition",
@@ -164,6 +165,20 @@ pub fn suite(kind: &dyn BrokerKind, transfer: &dyn Transfer, cases: &mut Cases) 
     cases.run("dashboard_login", || {
         run_if(ok, &|| {
             Api::login(&dst.entry().url, DASHBOARD_USER.0, DASHBOARD_USER.1)?;
+            Ok(None)
+        })
+    });
+    cases.run("mqtt_restored", || {
+        run_if(ok, &|| {
+            let (Some(from), Some(to)) = (src.core().mqtt, dst.core().mqtt) else {
+                return Ok(Some(
+                    "the broker serves no MQTT listener to the tests".into(),
+                ));
+            };
+            let want = crate::mqtt::probe(&from).context("probing the source over MQTT")?;
+            let got = crate::mqtt::probe(&to).context("probing the target over MQTT")?;
+            let diff = crate::mqtt::differences(&want, &got);
+            ensure!(diff.is_empty(), "MQTT answers differ:\n{}", diff.join("\n"));
             Ok(None)
         })
     });
@@ -363,5 +378,10 @@ pub fn cross(
         &snapshot(&dst.api(&dst.core())?)?,
     );
     ensure!(diff.is_empty(), "state differs:\n{}", diff.join("\n"));
+    if let (Some(from), Some(to)) = (src.core().mqtt, dst.core().mqtt) {
+        let want = crate::mqtt::probe(&from).context("probing the source over MQTT")?;
+        let diff = crate::mqtt::differences(&want, &crate::mqtt::probe(&to)?);
+        ensure!(diff.is_empty(), "MQTT answers differ:\n{}", diff.join("\n"));
+    }
     Ok(None)
 }

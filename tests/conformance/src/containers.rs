@@ -14,6 +14,9 @@ use testcontainers::{Container, GenericImage, ImageExt};
 /// The REST API port inside the containers.
 const API_PORT: u16 = 18083;
 
+/// The MQTT port inside the containers.
+const MQTT_PORT: u16 = 1883;
+
 /// A name unique to this process and call, for networks and containers.
 fn unique(prefix: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -29,6 +32,13 @@ fn host_url(c: &Container<GenericImage>) -> anyhow::Result<String> {
     let host = c.get_host()?;
     let port = c.get_host_port_ipv4(API_PORT.tcp())?;
     Ok(format!("http://{host}:{port}"))
+}
+
+/// The `host:port` the tests reach a container's MQTT listener at.
+fn host_mqtt(c: &Container<GenericImage>) -> anyhow::Result<String> {
+    let host = c.get_host()?;
+    let port = c.get_host_port_ipv4(MQTT_PORT.tcp())?;
+    Ok(format!("{host}:{port}"))
 }
 
 /// One `emqx-sim` container and the node it runs.
@@ -77,9 +87,17 @@ impl SimCluster {
             cmd.extend(["--advertise".into(), format!("http://{host}:{API_PORT}")]);
             if i > 0 {
                 cmd.extend(["--join".into(), format!("http://{core_host}:{API_PORT}")]);
+            } else {
+                cmd.extend(["--mqtt-bind".into(), format!("0.0.0.0:{MQTT_PORT}")]);
             }
-            let container = GenericImage::new(SIM_IMAGE.0, SIM_IMAGE.1)
-                .with_exposed_port(API_PORT.tcp())
+            let image =
+                GenericImage::new(SIM_IMAGE.0, SIM_IMAGE.1).with_exposed_port(API_PORT.tcp());
+            let image = if i == 0 {
+                image.with_exposed_port(MQTT_PORT.tcp())
+            } else {
+                image
+            };
+            let container = image
                 .with_network(network.clone())
                 .with_container_name(host.clone())
                 .with_env_var("EMQX_SIM_COOKIE", cookie.clone())
@@ -88,9 +106,19 @@ impl SimCluster {
                 .start()
                 .with_context(|| format!("starting the container of {name}"))?;
             let url = host_url(&container)?;
+            let mqtt = if i == 0 {
+                Some(host_mqtt(&container)?)
+            } else {
+                None
+            };
             members.push(SimContainer {
                 container,
-                node: Node { name, role, url },
+                node: Node {
+                    name,
+                    role,
+                    url,
+                    mqtt,
+                },
             });
         }
         let cluster = SimCluster {
@@ -195,12 +223,14 @@ impl RealEmqx {
         let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
         let container = GenericImage::new(name, tag)
             .with_exposed_port(API_PORT.tcp())
+            .with_exposed_port(MQTT_PORT.tcp())
             .with_env_var("EMQX_NODE__NAME", "emqx@127.0.0.1")
             .with_env_var("EMQX_DASHBOARD__DEFAULT_PASSWORD", "public")
             .with_startup_timeout(Duration::from_secs(120))
             .start()
             .with_context(|| format!("starting {image}"))?;
         let url = host_url(&container)?;
+        let mqtt = Some(host_mqtt(&container)?);
         let mut emqx = RealEmqx {
             image: image.to_owned(),
             container,
@@ -208,6 +238,7 @@ impl RealEmqx {
                 name: "emqx@127.0.0.1".into(),
                 role: Role::Core,
                 url,
+                mqtt,
             },
         };
         let api = crate::retry(120, || emqx.api(&emqx.node))?;

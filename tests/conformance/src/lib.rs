@@ -11,6 +11,7 @@ pub mod archive;
 pub mod cases;
 pub mod containers;
 pub mod gate;
+pub mod mqtt;
 pub mod report;
 pub mod seed;
 pub mod sim;
@@ -37,6 +38,8 @@ pub struct Node {
     pub role: Role,
     /// Base URL of its REST API as reachable from the tests (`http://127.0.0.1:18083`).
     pub url: String,
+    /// Its MQTT listener as reachable from the tests (`127.0.0.1:1883`), when it serves one.
+    pub mqtt: Option<String>,
 }
 
 /// What a `ctl data import` printed and whether it succeeded.

@@ -119,8 +119,12 @@ impl SimProcess {
             .map(Into::into)
             .to_vec();
             args.extend(["--data-dir".into(), data_dir.clone().into_os_string()]);
+            let mut mqtt = None;
             if i == 0 {
                 core_url = url.clone();
+                let addr = format!("127.0.0.1:{}", free_port()?);
+                args.extend(["--mqtt-bind".into(), addr.clone().into()]);
+                mqtt = Some(addr);
             } else {
                 args.extend(["--join".into(), core_url.clone().into()]);
             }
@@ -128,7 +132,12 @@ impl SimProcess {
             procs.push(Proc {
                 child,
                 args,
-                node: Node { name, role, url },
+                node: Node {
+                    name,
+                    role,
+                    url,
+                    mqtt,
+                },
                 data_dir,
             });
         }
