@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod hostile;
+
 /// The EMQX archives under `tests/fixtures/emqx-archives/*.tar.gz`, sorted by name.
 pub fn fixture_archives() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -201,6 +203,30 @@ pub mod plugins {
                 target.join("debug")
             })
             .clone()
+    }
+
+    /// `cargo` in the workspace root without the variables cargo sets for a running test (a
+    /// build script watching one of them would rebuild what a shell's `cargo` built).
+    pub fn cargo() -> Command {
+        let mut cmd = Command::new(env!("CARGO"));
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_BIN_EXE_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                ]
+                .contains(&key.as_ref())
+            {
+                cmd.env_remove(key.as_ref());
+            }
+        }
+        cmd.current_dir(workspace());
+        cmd
     }
 
     /// The `emqx-backup` binary, built with the plugins.

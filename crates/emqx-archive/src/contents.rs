@@ -47,7 +47,7 @@ impl Contents {
                 }
                 EntryKind::Manifest => {}
                 _ => {
-                    let mut bytes = Vec::with_capacity(entry.size as usize);
+                    let mut bytes = Vec::with_capacity(entry.capacity_hint());
                     entry.read_to_end(&mut bytes).map_err(|e| {
                         err(ErrorKind::Corrupt {
                             place: crate::error::Place::At(entry.name.to_owned()),
@@ -74,6 +74,31 @@ impl Contents {
             config,
             entries,
         })
+    }
+
+    /// Decodes every table entry record by record, as [`crate::inspect`] does: framing,
+    /// terms, record shape, the table its schema names and EMQX's attributes. Errors name the
+    /// archive, the entry and the byte offset.
+    pub fn check_tables(&self, limits: &Limits) -> Result<(), ArchiveError> {
+        let options = mnesia_backup::ReadOptions {
+            max_item: limits.max_item_bytes,
+            ..mnesia_backup::ReadOptions::default()
+        };
+        let err = |kind| ArchiveError::new(&self.path, kind);
+        for (rel, bytes) in &self.entries {
+            let EntryKind::Table(table) = classify(rel) else {
+                continue;
+            };
+            let name = format!("{}/{rel}", self.base);
+            let mut reader = crate::inspect::open_table(&name, bytes.as_slice(), &table, options)
+                .map_err(err)?;
+            while reader
+                .next_record()
+                .map_err(|e| err(ErrorKind::Table(e)))?
+                .is_some()
+            {}
+        }
+        Ok(())
     }
 
     /// The bytes of an entry.

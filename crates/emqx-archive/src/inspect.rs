@@ -251,7 +251,7 @@ fn frame_table(
 ) -> Result<(TableInfo, Vec<u8>), ErrorKind> {
     let name = entry.name.to_owned();
     let rel = entry.rel.to_owned();
-    let mut bytes = Vec::with_capacity(entry.size as usize);
+    let mut bytes = Vec::with_capacity(entry.capacity_hint());
     entry
         .read_to_end(&mut bytes)
         .map_err(|e| ErrorKind::Corrupt {

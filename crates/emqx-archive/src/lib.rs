@@ -24,7 +24,7 @@ pub use contents::{parse_config, Contents};
 pub use entry::{classify, EntryKind};
 pub use error::{ArchiveError, ErrorKind, Place};
 pub use inspect::{inspect, inspect_with, EntryInfo, InspectHook, Inspection, TableInfo};
-pub use limits::Limits;
+pub use limits::{Limits, RATIO_FLOOR};
 pub use manifest::{Manifest, ManifestEntry, MANIFEST_FORMAT};
 pub use meta::{Edition, Meta, VersionRules};
 pub use name::{backup_base, export_file_name, is_export_name};

@@ -11,7 +11,14 @@ pub struct Limits {
     pub max_total_bytes: u64,
     /// Largest single item in a mnesia backup file, in bytes.
     pub max_item_bytes: u64,
+    /// Most bytes the archive may decompress to per compressed byte, checked once more than
+    /// [`RATIO_FLOOR`] bytes came out (a gzip bomb); 0 turns the check off.
+    pub max_ratio: u64,
 }
+
+/// Decompressed bytes below which [`Limits::max_ratio`] is not checked: small archives of
+/// repetitive text compress far better than large ones.
+pub const RATIO_FLOOR: u64 = 16 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -20,6 +27,7 @@ impl Default for Limits {
             max_entry_bytes: 8 << 30,
             max_total_bytes: 32 << 30,
             max_item_bytes: disk_log::DEFAULT_MAX_ITEM,
+            max_ratio: 200,
         }
     }
 }

@@ -2,13 +2,15 @@
 
 use crate::error::{ArchiveError, ErrorKind, Place};
 use crate::hashing::HashingReader;
-use crate::limits::Limits;
+use crate::limits::{Limits, RATIO_FLOOR};
 use crate::name::backup_base;
 use flate2::read::GzDecoder;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 /// Most bytes read after the tar's end marker (padding) before the archive counts as corrupt.
 const MAX_TRAILER: u64 = 16 << 20;
@@ -22,6 +24,14 @@ pub struct Entry<'a> {
     /// Size in bytes.
     pub size: u64,
     reader: &'a mut dyn Read,
+}
+
+impl Entry<'_> {
+    /// Bytes to reserve before reading the entry whole: its size, but never more than 16 MiB
+    /// up front, so a header claiming gigabytes the stream does not hold costs nothing.
+    pub(crate) fn capacity_hint(&self) -> usize {
+        self.size.min(16 << 20) as usize
+    }
 }
 
 impl Read for Entry<'_> {
@@ -62,7 +72,17 @@ pub fn read_archive(
             source,
         })
     })?;
-    let mut archive = tar::Archive::new(GzDecoder::new(BufReader::with_capacity(256 * 1024, file)));
+    let compressed = Rc::new(Cell::new(0));
+    let counted = Counted {
+        inner: BufReader::with_capacity(256 * 1024, file),
+        count: compressed.clone(),
+    };
+    let mut archive = tar::Archive::new(RatioGuard {
+        inner: GzDecoder::new(counted),
+        compressed,
+        out: 0,
+        max_ratio: limits.max_ratio,
+    });
     let corrupt = |place: Place, e: io::Error| {
         err(ErrorKind::Corrupt {
             place,
@@ -162,6 +182,44 @@ pub fn read_archive(
         ));
     }
     Ok(digests)
+}
+
+/// Counts the compressed bytes the decompressor takes.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Fails the decompressed stream once it grows beyond `max_ratio` times the compressed bytes
+/// taken (past [`RATIO_FLOOR`]): a gzip bomb stops early, whatever its entries claim.
+struct RatioGuard<R> {
+    inner: R,
+    compressed: Rc<Cell<u64>>,
+    out: u64,
+    max_ratio: u64,
+}
+
+impl<R: Read> Read for RatioGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        let compressed = self.compressed.get().max(1);
+        if self.max_ratio > 0 && self.out > RATIO_FLOOR && self.out / compressed > self.max_ratio {
+            return Err(io::Error::other(format!(
+                "{} bytes decompressed from {compressed}: more than {} times the compressed size (a gzip bomb?)",
+                self.out, self.max_ratio
+            )));
+        }
+        Ok(n)
+    }
 }
 
 /// Checks an entry name and returns its path under the top folder.

@@ -440,3 +440,83 @@ fn missing_file_is_a_failure_not_an_invalid_archive() {
         .code(1)
         .stdout(predicate::str::contains("\"ok\":false"));
 }
+
+/// The args and subcommands of `cmd` and everything below it that have no help text, each
+/// named by its command path.
+fn missing_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+    for arg in cmd.get_arguments() {
+        if arg.get_help().is_none() && arg.get_long_help().is_none() {
+            out.push(format!("{path} {}", arg.get_id()));
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        let sub_path = format!("{path} {}", sub.get_name());
+        if sub.get_about().is_none() && sub.get_long_about().is_none() {
+            out.push(sub_path.clone());
+        }
+        missing_help(sub, &sub_path, out);
+    }
+}
+
+#[test]
+fn every_subcommand_and_argument_has_help() {
+    use clap::CommandFactory;
+    let mut cmd = emqx_backup::cli::Cli::command();
+    cmd.build();
+    let mut commands = 0;
+    let mut walk = vec![&cmd];
+    while let Some(c) = walk.pop() {
+        commands += 1;
+        walk.extend(c.get_subcommands());
+    }
+    assert!(commands > 12, "the tree holds every subcommand: {commands}");
+    let mut missing = Vec::new();
+    missing_help(&cmd, "emqx-backup", &mut missing);
+    assert!(missing.is_empty(), "without help text: {missing:?}");
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    emqx_backup_tests::plugins::build();
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("emqx-backup"));
+    let mut child = c
+        .args(["inspect", "--records"])
+        .arg(fixture("emqx-export-upload-ce.tar.gz"))
+        .env_remove("EMQX_BACKUP_PLUGIN_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(status.code(), Some(101), "{stderr}");
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_ratio_limit_unless_lifted() {
+    let d = tempfile::tempdir().unwrap();
+    let bomb = emqx_backup_tests::hostile::gzip_bomb(d.path(), "emqx-export-bomb", 256 << 20);
+    cmd()
+        .arg("verify")
+        .arg(&bomb)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("emqx-export-bomb/data/zeros"))
+        .stderr(predicate::str::contains(
+            "more than 200 times the compressed size",
+        ));
+    cmd()
+        .args(["verify", "--max-ratio", "0", "--max-entry-size", "64M"])
+        .arg(&bomb)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("over the limit of 67108864"));
+}

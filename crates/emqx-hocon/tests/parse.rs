@@ -392,7 +392,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
         let e = parse(text).unwrap_err();
         assert_eq!(
             e.message(),
-            "nesting deeper than 512 levels",
+            format!("nesting deeper than {MAX_DEPTH} levels"),
             "{}",
             &text[..20]
         );

@@ -10,11 +10,17 @@ use num_bigint::{BigInt, Sign};
 pub struct DecodeLimits {
     /// Deepest nesting of tuples, lists and maps accepted.
     pub max_depth: usize,
+    /// Most terms one decode builds (the term and everything inside it). Each takes a byte or
+    /// two of input but some 32 bytes of memory, so this bounds what one item can cost.
+    pub max_terms: u64,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits { max_depth: 128 }
+        DecodeLimits {
+            max_depth: 128,
+            max_terms: 1 << 20,
+        }
     }
 }
 
@@ -80,6 +86,14 @@ pub enum DecodeError {
         /// Where the bitstring starts.
         offset: usize,
     },
+    /// More terms than [`DecodeLimits::max_terms`].
+    #[error("term holds more than {limit} terms at byte {offset}")]
+    TooMany {
+        /// The limit in force.
+        limit: u64,
+        /// Where the limit was crossed.
+        offset: usize,
+    },
     /// Bytes left over after the term.
     #[error("{extra} unexpected bytes after the term at byte {offset}")]
     Trailing {
@@ -136,6 +150,7 @@ impl Decoder {
             buf: bytes,
             pos: 1,
             depth: 0,
+            terms: 0,
             limits: self.limits,
             atoms: &mut self.atoms,
         };
@@ -154,6 +169,7 @@ struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
     depth: usize,
+    terms: u64,
     limits: DecodeLimits,
     atoms: &'a mut AtomTable,
 }
@@ -195,8 +211,21 @@ impl<'a> Cursor<'a> {
         count.min(self.remaining() as u64) as usize
     }
 
+    /// Counts `n` more terms against the limit.
+    fn count(&mut self, n: u64, start: usize) -> Result<(), DecodeError> {
+        self.terms = self.terms.saturating_add(n);
+        if self.terms > self.limits.max_terms {
+            return Err(DecodeError::TooMany {
+                limit: self.limits.max_terms,
+                offset: start,
+            });
+        }
+        Ok(())
+    }
+
     fn term(&mut self) -> Result<Term, DecodeError> {
         let start = self.pos;
+        self.count(1, start)?;
         let tag = self.u8()?;
         match tag {
             SMALL_INTEGER => Ok(Term::Int(self.u8()? as i64)),
@@ -250,6 +279,7 @@ impl<'a> Cursor<'a> {
             NIL => Ok(Term::List(Vec::new())),
             STRING => {
                 let n = self.u16()? as u64;
+                self.count(n, start)?;
                 Ok(Term::List(
                     self.take(n)?.iter().map(|&b| Term::Int(b as i64)).collect(),
                 ))

@@ -1,4 +1,6 @@
-use erlang_term::{decode, encode_to_vec, AtomEncoding, DecodeError, Term};
+use erlang_term::{
+    decode, decode_with_limits, encode_to_vec, AtomEncoding, DecodeError, DecodeLimits, Term,
+};
 use proptest::prelude::*;
 
 /// The ban record from the spec's worked example (EMQX 5.3.1 on OTP 25, ATOM_EXT atoms).
@@ -158,6 +160,43 @@ fn deep_nesting_is_refused() {
     assert!(matches!(
         decode(&bytes),
         Err(DecodeError::TooDeep { limit: 128, .. })
+    ));
+}
+
+#[test]
+fn a_swarm_of_terms_is_refused() {
+    // Hostile corpus `term-swarm`: a list of millions of empty lists costs one byte each in
+    // the input but a whole term each in memory.
+    let n: u32 = 3 << 20;
+    let mut bytes = vec![0x83, 0x6c];
+    bytes.extend(n.to_be_bytes());
+    bytes.resize(bytes.len() + n as usize + 1, 0x6a);
+    assert!(matches!(
+        decode(&bytes),
+        Err(DecodeError::TooMany {
+            limit: 1_048_576,
+            ..
+        })
+    ));
+    // Strings count each character.
+    let mut strings = vec![0x83, 0x6c, 0x00, 0x00, 0x00, 0x20];
+    for _ in 0..32 {
+        strings.extend([0x6b, 0xff, 0xff]);
+        strings.resize(strings.len() + 0xffff, b'a');
+    }
+    strings.push(0x6a);
+    assert!(matches!(decode(&strings), Err(DecodeError::TooMany { .. })));
+    // Up to the limit is fine.
+    let limits = DecodeLimits {
+        max_terms: 5,
+        ..DecodeLimits::default()
+    };
+    assert!(
+        decode_with_limits(b"\x83\x68\x02\x61\x01\x6c\x00\x00\x00\x01\x6a\x6a", limits).is_ok()
+    );
+    assert!(matches!(
+        decode_with_limits(b"\x83\x68\x02\x61\x01\x6b\x00\x03abc", limits),
+        Err(DecodeError::TooMany { limit: 5, .. })
     ));
 }
 

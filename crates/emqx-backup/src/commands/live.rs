@@ -430,7 +430,8 @@ pub fn check_target(client: &Client, incoming: &Contents) -> anyhow::Result<Targ
     })
 }
 
-/// Reads an archive to import, refusing with EMQX's messages a name EMQX would refuse.
+/// Reads an archive to import, refusing with EMQX's messages a name EMQX would refuse, and
+/// a table file that does not decode record by record (as `verify` would).
 pub fn read_incoming(file: &Path, limits: &Limits) -> anyhow::Result<Contents> {
     let name = file
         .file_name()
@@ -443,5 +444,7 @@ pub fn read_incoming(file: &Path, limits: &Limits) -> anyhow::Result<Contents> {
         ))
         .into());
     }
-    Ok(Contents::read(file, limits)?)
+    let contents = Contents::read(file, limits)?;
+    contents.check_tables(limits)?;
+    Ok(contents)
 }
